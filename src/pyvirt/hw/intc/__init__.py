@@ -1,0 +1,1 @@
+"""Interrupt controllers and the timers that sit beside them."""

@@ -1,0 +1,1 @@
+"""Small board-support devices."""
