@@ -325,6 +325,30 @@ def random_value(rng: random.Random, fmt: int) -> int:
     return rng.getrandbits(1) << (fmt - 1) | biased << f.frac_bits | frac
 
 
+def with_exponent(f: sf.Format, bits: int, exponent: int) -> int:
+    """``bits`` with its unbiased exponent replaced (clamped to the normals)."""
+    biased = min(max(exponent + f.bias, 1), f.exp_all_ones - 1)
+    return bits & ~(f.exp_all_ones << f.frac_bits) | biased << f.frac_bits
+
+
+def steer_to_boundary(rng: random.Random, fmt: int, op: str,
+                      operands: list[int]) -> None:
+    """Pick an operand's exponent so the exact result lands within a few
+    binades of underflow or overflow, where tininess and carries decide."""
+    f = sf.FORMATS[fmt]
+    target = rng.choice([f.emin - 2, f.emin - 1, f.emin, f.bias, f.bias + 1])
+    a_exponent = (operands[0] >> f.frac_bits & f.exp_all_ones) - f.bias
+    if op in ("fmul", "fmadd", "fmsub", "fnmsub", "fnmadd"):
+        operands[1] = with_exponent(f, operands[1], target - a_exponent)
+        operands[2] = with_exponent(f, operands[2], target - rng.randrange(60))
+    elif op == "fdiv":
+        operands[1] = with_exponent(f, operands[1], a_exponent - target)
+    elif op == "cvt" and fmt == 64:
+        narrow = sf.FORMATS[32]
+        operands[0] = with_exponent(f, operands[0], rng.choice(
+            [narrow.emin - 2, narrow.emin - 1, narrow.emin, narrow.bias]))
+
+
 def random_integer(rng: random.Random) -> int:
     bits = rng.choice([8, 24, 25, 31, 32, 53, 54, 63, 64])
     return rng.getrandbits(bits) ^ (rng.getrandbits(1) * ((1 << 64) - 1))
@@ -348,6 +372,8 @@ def oracle_cases(seed: int = 2024, per_op: int = 120) -> list[tuple]:
                         # Nearly equal operands: cancellation, exact zeros.
                         operands[1] = (operands[0] ^ rng.getrandbits(3)
                                        ^ rng.getrandbits(1) << (fmt - 1))
+                    elif rng.random() < 0.3:
+                        steer_to_boundary(rng, fmt, op, operands)
                 cases.append((op, fmt, rm, *operands))
     return cases
 
