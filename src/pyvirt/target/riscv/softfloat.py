@@ -1,7 +1,7 @@
 """IEEE 754 binary32/binary64 arithmetic as the RISC-V F and D extensions define it.
 
 Every function takes raw bit patterns (Python ints) and returns
-``(result, fflags)``; ``fmt`` is the operand width, 32 (F) or 64 (D), and
+``(result, fflags)`` (fclass, which raises nothing, returns just its mask); ``fmt`` is the operand width, 32 (F) or 64 (D), and
 ``rm`` a rounding mode already resolved from ``frm`` (RNE..RMM, never DYN).
 
 Hand-written because Python's float cannot do this job: it is binary64 with
@@ -24,7 +24,6 @@ The RISC-V choices IEEE 754 leaves open:
   positive integer.
 """
 
-from enum import Enum
 from math import isqrt
 from typing import NamedTuple
 
@@ -74,25 +73,28 @@ FORMATS = {32: Format(32, 8), 64: Format(64, 11)}
 CANONICAL_NAN = {width: f.canonical_nan for width, f in FORMATS.items()}
 
 
-class Kind(Enum):
-    ZERO = "zero"
-    FINITE = "finite"  # nonzero: normal or subnormal
-    INF = "inf"
-    QNAN = "qnan"
-    SNAN = "snan"
+class Kind:
+    """What an operand is. Plain ints rather than an Enum: these are
+    consulted on every FP instruction, and Enum member lookup is slow."""
+
+    ZERO = 0
+    FINITE = 1  # nonzero: normal or subnormal
+    INF = 2
+    QNAN = 3
+    SNAN = 4
 
 
 class Unpacked(NamedTuple):
-    """A decoded operand; for FINITE its magnitude is ``mant * 2**exp``."""
+    """A decoded operand; for ZERO and FINITE its magnitude is ``mant * 2**exp``."""
 
     sign: int
-    kind: Kind
+    kind: int  # a Kind
     mant: int = 0
     exp: int = 0
 
     @property
     def is_nan(self) -> bool:
-        return self.kind in (Kind.QNAN, Kind.SNAN)
+        return self.kind >= Kind.QNAN
 
 
 def unpack(f: Format, bits: int) -> Unpacked:
@@ -191,12 +193,13 @@ def round_pack(fmt: int, sign: int, mant: int, exp: int, rm: int,
 
 def _nan(f: Format, *operands: Unpacked, invalid: bool = False) -> tuple[int, int]:
     """The canonical NaN, with NV if asked or if any operand is signalling."""
-    if invalid or any(u.kind is Kind.SNAN for u in operands):
+    if invalid or any(u.kind == Kind.SNAN for u in operands):
         return f.canonical_nan, NV
     return f.canonical_nan, 0
 
 
-def _signed(f: Format, sign: int, magnitude: int) -> tuple[int, int]:
+def _unrounded(f: Format, sign: int, magnitude: int) -> tuple[int, int]:
+    """A result that needs no rounding (a zero or infinity): no flags."""
     return sign << (f.width - 1) | magnitude, 0
 
 
@@ -211,7 +214,7 @@ def _add_exact(f: Format, sign_x: int, mant_x: int, exp_x: int,
         # Same-signed zeros keep their sign; any other exact zero is +0,
         # except when rounding down.
         sign = sign_x if sign_x == sign_y else int(rm == RDN)
-        return _signed(f, sign, 0)
+        return _unrounded(f, sign, 0)
     return _round_pack(f, int(total < 0), abs(total), exp, rm)
 
 
@@ -220,10 +223,10 @@ def add(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
     x, y = unpack(f, a), unpack(f, b)
     if x.is_nan or y.is_nan:
         return _nan(f, x, y)
-    if x.kind is Kind.INF or y.kind is Kind.INF:
-        if x.kind is y.kind and x.sign != y.sign:
+    if x.kind == Kind.INF or y.kind == Kind.INF:
+        if x.kind == y.kind and x.sign != y.sign:
             return _nan(f, invalid=True)
-        return _signed(f, x.sign if x.kind is Kind.INF else y.sign, f.inf)
+        return _unrounded(f, x.sign if x.kind == Kind.INF else y.sign, f.inf)
     return _add_exact(f, x.sign, x.mant, x.exp, y.sign, y.mant, y.exp, rm)
 
 
@@ -241,7 +244,7 @@ def mul(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
     if Kind.INF in kinds:
         if Kind.ZERO in kinds:
             return _nan(f, invalid=True)
-        return _signed(f, sign, f.inf)
+        return _unrounded(f, sign, f.inf)
     return _round_pack(f, sign, x.mant * y.mant, x.exp + y.exp, rm)
 
 
@@ -251,18 +254,18 @@ def div(fmt: int, a: int, b: int, rm: int) -> tuple[int, int]:
     if x.is_nan or y.is_nan:
         return _nan(f, x, y)
     sign = x.sign ^ y.sign
-    if x.kind is Kind.INF:
-        if y.kind is Kind.INF:
+    if x.kind == Kind.INF:
+        if y.kind == Kind.INF:
             return _nan(f, invalid=True)
-        return _signed(f, sign, f.inf)
-    if y.kind is Kind.INF:
-        return _signed(f, sign, 0)
-    if y.kind is Kind.ZERO:
-        if x.kind is Kind.ZERO:
+        return _unrounded(f, sign, f.inf)
+    if y.kind == Kind.INF:
+        return _unrounded(f, sign, 0)
+    if y.kind == Kind.ZERO:
+        if x.kind == Kind.ZERO:
             return _nan(f, invalid=True)
         return sign << (f.width - 1) | f.inf, DZ
-    if x.kind is Kind.ZERO:
-        return _signed(f, sign, 0)
+    if x.kind == Kind.ZERO:
+        return _unrounded(f, sign, 0)
     # Scale the dividend so the quotient has two bits beyond the precision.
     shift = max(0, f.prec + 2 + y.mant.bit_length() - x.mant.bit_length())
     quotient, remainder = divmod(x.mant << shift, y.mant)
@@ -275,11 +278,11 @@ def sqrt(fmt: int, a: int, rm: int) -> tuple[int, int]:
     x = unpack(f, a)
     if x.is_nan:
         return _nan(f, x)
-    if x.kind is Kind.ZERO:
+    if x.kind == Kind.ZERO:
         return a, 0  # sqrt(-0) is -0
     if x.sign:
         return _nan(f, invalid=True)
-    if x.kind is Kind.INF:
+    if x.kind == Kind.INF:
         return a, 0
     # Scale to an even exponent and a radicand with twice the precision
     # plus two bits, so the root has two bits beyond the precision.
@@ -310,11 +313,11 @@ def muladd(fmt: int, a: int, b: int, c: int, rm: int,
     product_sign = x.sign ^ y.sign ^ negate_product
     addend_sign = z.sign ^ negate_addend
     if Kind.INF in kinds:
-        if z.kind is Kind.INF and addend_sign != product_sign:
+        if z.kind == Kind.INF and addend_sign != product_sign:
             return _nan(f, invalid=True)
-        return _signed(f, product_sign, f.inf)
-    if z.kind is Kind.INF:
-        return _signed(f, addend_sign, f.inf)
+        return _unrounded(f, product_sign, f.inf)
+    if z.kind == Kind.INF:
+        return _unrounded(f, addend_sign, f.inf)
     return _add_exact(f, product_sign, x.mant * y.mant, x.exp + y.exp,
                       addend_sign, z.mant, z.exp, rm)
 
@@ -377,13 +380,13 @@ def fclass(fmt: int, a: int) -> int:
     """The fclass.s/fclass.d mask (fclass raises no flags)."""
     f = FORMATS[fmt]
     x = unpack(f, a)
-    if x.kind is Kind.SNAN:
+    if x.kind == Kind.SNAN:
         return CLASS_SNAN
-    if x.kind is Kind.QNAN:
+    if x.kind == Kind.QNAN:
         return CLASS_QNAN
-    if x.kind is Kind.INF:
+    if x.kind == Kind.INF:
         return CLASS_NEG_INF if x.sign else CLASS_POS_INF
-    if x.kind is Kind.ZERO:
+    if x.kind == Kind.ZERO:
         return CLASS_NEG_ZERO if x.sign else CLASS_POS_ZERO
     if x.mant >> f.frac_bits:
         return CLASS_NEG_NORMAL if x.sign else CLASS_POS_NORMAL
@@ -405,7 +408,7 @@ def f_to_int(fmt: int, a: int, rm: int, width: int,
                  else (0, mask))
     if x.is_nan:
         return high & mask, NV
-    if x.kind is Kind.INF:
+    if x.kind == Kind.INF:
         return (low if x.sign else high) & mask, NV
     magnitude, inexact = _shift_right_rounded(x.sign, x.mant, -x.exp, rm)
     value = -magnitude if x.sign else magnitude
@@ -431,6 +434,6 @@ def f_to_f(src_fmt: int, dst_fmt: int, a: int, rm: int) -> tuple[int, int]:
     x = unpack(src, a)
     if x.is_nan:
         return _nan(dst, x)
-    if x.kind is Kind.INF:
-        return _signed(dst, x.sign, dst.inf)
+    if x.kind == Kind.INF:
+        return _unrounded(dst, x.sign, dst.inf)
     return _round_pack(dst, x.sign, x.mant, x.exp, rm)
