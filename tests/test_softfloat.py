@@ -69,6 +69,16 @@ S_NAN, D_NAN = CANONICAL_NAN[32], CANONICAL_NAN[64]
     (lambda: sf.add(64, D_NZERO, D_NZERO, RNE), (D_NZERO, 0)),
     (lambda: sf.add(64, D_NZERO, 0, RNE), (0, 0)),
     (lambda: sf.add(64, D_NZERO, 0, RDN), (D_NZERO, 0)),
+    # Fused zeros follow the same rule: the product's sign is a's ^ b's.
+    (lambda: sf.muladd(64, D_NZERO, D_ONE, D_NZERO, RNE), (D_NZERO, 0)),
+    (lambda: sf.muladd(64, 0, D_ONE, D_NZERO, RNE), (0, 0)),
+    (lambda: sf.muladd(64, 0, D_ONE, D_NZERO, RDN), (D_NZERO, 0)),
+    (lambda: sf.muladd(64, 0, D_ONE, 0, RNE, negate_product=True,
+                       negate_addend=True), (D_NZERO, 0)),
+    # The one rounding routine, called directly: 3 * 2**-1 and 2**-150.
+    (lambda: sf.round_pack(32, 0, 3, -1, RNE), (0x3FC00000, 0)),
+    (lambda: sf.round_pack(32, 1, 1, -150, RUP), (S_NZERO, UF | NX)),
+    (lambda: sf.round_pack(32, 1, 1, -150, RDN), (0x80000001, UF | NX)),
     # Invalid operations give the canonical NaN.
     (lambda: sf.add(32, S_INF, S_NINF, RNE), (S_NAN, NV)),
     (lambda: sf.mul(64, D_INF, 0, RNE), (D_NAN, NV)),
