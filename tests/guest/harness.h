@@ -232,7 +232,7 @@
  * in M-mode after it.  Checks cause, and that mepc pointed at the insn. */
 #define TEST_TRAP(cause, ...) \
     TEST_LINE; la tp, 7f; 6: __VA_ARGS__; CHECK_FAIL; 7: \
-    CHECK_EQ(s9, cause); la t5, 6b; CHECK_EQ_REG(s11, t5)
+    CHECK_EQ(s9, cause); la t4, 6b; CHECK_EQ_REG(s11, t4)
 
 /* Same, also checking mtval. */
 #define TEST_TRAP_TVAL(cause, tval, ...) \
