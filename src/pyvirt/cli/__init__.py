@@ -1,0 +1,1 @@
+"""Front ends: the command-line programs (pyvirt-system-riscv64 ...)."""
