@@ -13,7 +13,7 @@ from pyvirt.loader.elf import load_elf
 from pyvirt.loader.fdt import FdtBuilder, load_fdt_file, set_chosen
 from pyvirt.loader.firmware import load_firmware
 from pyvirt.loader.generic import GenericLoad, generic_loader
-from pyvirt.loader.initrd import load_initrd
+from pyvirt.loader.initrd import initrd_start_addr, load_initrd
 from pyvirt.loader.raw import load_raw
 from pyvirt.loader.riscv_image import (ImageHeader, kernel_start_addr, load_kernel,
                                        parse_image_header)
@@ -295,9 +295,36 @@ def test_initrd_goes_half_way_into_small_ram(board, tmp_path):
     assert board.read_bytes(start, 6) == b"070701"
 
 
-def test_initrd_at_most_512mib_above_kernel():
-    from pyvirt.loader.initrd import initrd_start_addr
-    assert initrd_start_addr(8 << 30, RAM_BASE + 2 * MiB) == RAM_BASE + 2 * MiB + 512 * MiB
+def test_initrd_at_most_128mib_above_kernel():
+    assert initrd_start_addr(8 << 30, RAM_BASE + 2 * MiB) == RAM_BASE + 2 * MiB + 128 * MiB
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-riscv64") is None,
+                    reason="qemu-system-riscv64 not installed")
+@pytest.mark.parametrize("firmware", [".bin", ".elf"])
+@pytest.mark.parametrize("ram_size", [64 * MiB, 256 * MiB, 2048 * MiB])
+def test_kernel_and_initrd_placement_match_qemu(board, tmp_path, firmware, ram_size):
+    """QEMU's dumped device tree tells where it put the initrd, which it
+    counts from where it put the kernel."""
+    kernel = tmp_path / "Image"
+    kernel.write_bytes(make_image(bytes(1000), image_size=8 * MiB))
+    initrd = tmp_path / "initrd"
+    initrd.write_bytes(b"070701" + bytes(5000))
+    dtb = tmp_path / "qemu.dtb"
+    subprocess.run(["qemu-system-riscv64", "-M", f"virt,dumpdtb={dtb}",
+                    "-m", f"{ram_size // MiB}M", "-display", "none",
+                    "-bios", OPENSBI + firmware, "-kernel", str(kernel),
+                    "-initrd", str(initrd)], check=True, capture_output=True, timeout=60)
+    tree = libfdt.Fdt(bytearray(dtb.read_bytes()))
+    chosen = tree.path_offset("/chosen")
+    qemu_range = [int.from_bytes(tree.getprop(chosen, f"linux,initrd-{end}"), "big")
+                  for end in ("start", "end")]
+
+    fw = load_firmware(OPENSBI + firmware, board, RAM_BASE)
+    start = kernel_start_addr(fw.high)
+    loaded = load_kernel(str(kernel), board, RAM_BASE, RAM_SIZE, start)
+    assert [initrd_start_addr(ram_size, loaded.low),
+            initrd_start_addr(ram_size, loaded.low) + initrd.stat().st_size] == qemu_range
 
 
 def test_initrd_too_big(board, tmp_path):

@@ -73,14 +73,6 @@ def parse_number(text: str, key: str = "value") -> int:
     return value
 
 
-def parse_bool(text: str, key: str = "value") -> bool:
-    if text in ("on", "yes", "true", "y"):
-        return True
-    if text in ("off", "no", "false", "n"):
-        return False
-    raise BadValue(f"Parameter '{key}' expects 'on' or 'off'")
-
-
 def parse_ram_size(text: str, key: str = "size") -> int:
     return parse_size(text, key, default_unit=MiB)
 

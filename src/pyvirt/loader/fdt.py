@@ -62,9 +62,6 @@ class FdtBuilder:
         """A property with no value (``interrupt-controller;``)."""
         self._sw.property(name, b"")
 
-    def raw(self, name: str, data: bytes) -> None:
-        self._sw.property(name, data)
-
     def phandle(self, value: int) -> None:
         """Label the current node with a phandle from ``alloc_phandle()``."""
         self.cells("phandle", value)
