@@ -11,7 +11,7 @@ import pytest
 from pyvirt.errors import PyvirtError
 from pyvirt.images.guest import guest_dir
 from pyvirt.loader.elf import load_elf
-from pyvirt.loader.fdt import FdtBuilder, load_fdt_file, set_chosen
+from pyvirt.loader.fdt import FdtBuilder, fdt_load_addr, load_fdt_file, set_chosen
 from pyvirt.loader.firmware import load_firmware
 from pyvirt.loader.generic import GenericLoad, generic_loader
 from pyvirt.loader.initrd import initrd_start_addr, load_initrd
@@ -469,3 +469,21 @@ def test_set_chosen_patches_and_creates_chosen():
     chosen = again.path_offset("/chosen")
     assert again.getprop(chosen, "bootargs").as_str() == "quiet"
     assert again.getprop(chosen, "linux,initrd-end").as_uint64() == 0x8810_0000
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-riscv64") is None,
+                    reason="qemu-system-riscv64 not installed")
+@pytest.mark.parametrize("ram_size", [64 * MiB, 256 * MiB, 2048 * MiB, 8192 * MiB])
+def test_fdt_load_addr_matches_qemu(ram_size):
+    """QEMU's reset vector in the mrom holds the FDT address at 0x1020."""
+    monitor = subprocess.run(
+        ["qemu-system-riscv64", "-M", "virt", "-m", f"{ram_size // MiB}M", "-S",
+         "-display", "none", "-monitor", "stdio", "-bios", OPENSBI + ".bin"],
+        input="xp /1gx 0x1020\nq\n", capture_output=True, text=True, timeout=60).stdout
+    qemu_addr = int(monitor.split("0000000000001020: ")[1].split()[0], 16)
+    assert fdt_load_addr(RAM_BASE, ram_size, 0x2000) == qemu_addr
+
+
+def test_fdt_that_does_not_fit():
+    with pytest.raises(PyvirtError, match="device tree"):
+        fdt_load_addr(RAM_BASE, 1 * MiB, 4 * MiB)

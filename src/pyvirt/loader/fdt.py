@@ -18,6 +18,8 @@ import libfdt
 from ..errors import PyvirtError
 from .image import read_file
 
+FDT_ALIGN = 2 << 20
+
 
 class FdtBuilder:
     """Writes a device tree top-down; the root node is open from the start."""
@@ -75,6 +77,21 @@ class FdtBuilder:
         fdt = self._sw.as_fdt()
         fdt.pack()
         return bytes(fdt.as_bytearray())
+
+
+def fdt_load_addr(ram_base: int, ram_size: int, fdt_size: int) -> int:
+    """Where the board puts the device tree, as QEMU's riscv_load_fdt.
+
+    As high as possible so the kernel and initrd do not overwrite it, but
+    below 3 GiB so 32-bit software can reach it, and 2 MiB aligned.  (That
+    is Debian's QEMU 7.2, the tests' oracle; later QEMU drops the 3 GiB
+    limit on RV64.)
+    """
+    top = min(ram_base + ram_size, 3 << 30) if ram_base < 3 << 30 else ram_base + ram_size
+    addr = (top - fdt_size) & ~(FDT_ALIGN - 1)
+    if addr < ram_base:
+        raise PyvirtError(f"the device tree ({fdt_size} bytes) does not fit in RAM")
+    return addr
 
 
 def load_fdt_file(path: str) -> bytes:
