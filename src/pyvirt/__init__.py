@@ -1,0 +1,3 @@
+"""pyvirt: a machine emulator and virtualizer written in Python."""
+
+__version__ = "0.1.0"
