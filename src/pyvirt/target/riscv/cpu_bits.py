@@ -1,0 +1,88 @@
+"""Architectural constants of the RISC-V privileged spec (1.12): CSR
+numbers, mstatus/mip bits, exception and interrupt causes."""
+
+M_MASK = (1 << 64) - 1
+SIGN = 1 << 63
+
+PRV_U, PRV_S, PRV_M = 0, 1, 3
+
+# mstatus
+MSTATUS_SIE = 1 << 1
+MSTATUS_MIE = 1 << 3
+MSTATUS_SPIE = 1 << 5
+MSTATUS_UBE = 1 << 6
+MSTATUS_MPIE = 1 << 7
+MSTATUS_SPP = 1 << 8
+MSTATUS_MPP_SHIFT = 11
+MSTATUS_MPP = 3 << MSTATUS_MPP_SHIFT
+MSTATUS_FS_SHIFT = 13
+MSTATUS_FS = 3 << MSTATUS_FS_SHIFT
+MSTATUS_FS_DIRTY = 3 << MSTATUS_FS_SHIFT
+MSTATUS_XS = 3 << 15
+MSTATUS_MPRV = 1 << 17
+MSTATUS_SUM = 1 << 18
+MSTATUS_MXR = 1 << 19
+MSTATUS_TVM = 1 << 20
+MSTATUS_TW = 1 << 21
+MSTATUS_TSR = 1 << 22
+MSTATUS_UXL = 3 << 32
+MSTATUS_SXL = 3 << 34
+MSTATUS_SD = 1 << 63
+XLEN64 = 2
+
+MSTATUS_WRITABLE = (MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP
+                    | MSTATUS_MPP | MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR
+                    | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR)
+SSTATUS_MASK = (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_UBE | MSTATUS_SPP | MSTATUS_FS
+                | MSTATUS_XS | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_UXL | MSTATUS_SD)
+
+# interrupts (bit numbers in mip/mie, and cause codes)
+IRQ_S_SOFT, IRQ_M_SOFT = 1, 3
+IRQ_S_TIMER, IRQ_M_TIMER = 5, 7
+IRQ_S_EXT, IRQ_M_EXT = 9, 11
+#: Priority order for taking interrupts (highest first), as the spec gives it.
+IRQ_PRIORITY = (IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER)
+S_INTERRUPTS = (1 << IRQ_S_SOFT) | (1 << IRQ_S_TIMER) | (1 << IRQ_S_EXT)
+M_INTERRUPTS = (1 << IRQ_M_SOFT) | (1 << IRQ_M_TIMER) | (1 << IRQ_M_EXT)
+#: mip bits software may write from M-mode (the rest follow device lines).
+MIP_WRITABLE = S_INTERRUPTS
+INTERRUPT_FLAG = 1 << 63
+
+# exception causes
+EXC_INSN_MISALIGNED = 0
+EXC_INSN_ACCESS = 1
+EXC_ILLEGAL_INSN = 2
+EXC_BREAKPOINT = 3
+EXC_LOAD_MISALIGNED = 4
+EXC_LOAD_ACCESS = 5
+EXC_STORE_MISALIGNED = 6
+EXC_STORE_ACCESS = 7
+EXC_ECALL_U = 8
+EXC_ECALL_S = 9
+EXC_ECALL_M = 11
+EXC_INSN_PAGE_FAULT = 12
+EXC_LOAD_PAGE_FAULT = 13
+EXC_STORE_PAGE_FAULT = 15
+MEDELEG_WRITABLE = 0xB3FF     # every exception but ecall-from-M and reserved codes
+
+# memory access kinds
+ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE = 0, 1, 2
+PAGE_FAULT = {ACCESS_FETCH: EXC_INSN_PAGE_FAULT, ACCESS_LOAD: EXC_LOAD_PAGE_FAULT,
+              ACCESS_STORE: EXC_STORE_PAGE_FAULT}
+ACCESS_FAULT = {ACCESS_FETCH: EXC_INSN_ACCESS, ACCESS_LOAD: EXC_LOAD_ACCESS,
+                ACCESS_STORE: EXC_STORE_ACCESS}
+
+# misa: RV64 with A C D F I M S U
+MISA = (2 << 62) | sum(1 << (ord(c) - ord("A")) for c in "ACDFIMSU")
+ISA_STRING = "rv64imafdc_zicntr_zicsr_zifencei_zihpm"
+
+# satp
+SATP_MODE_SHIFT = 60
+SATP_MODE_BARE, SATP_MODE_SV39, SATP_MODE_SV48 = 0, 8, 9
+SATP_PPN = (1 << 44) - 1
+
+# fcsr
+FFLAGS_MASK = 0x1F
+FRM_DYN = 7
+#: Misaligned LR is a load fault; misaligned SC/AMO a store/AMO fault.
+AMO_CAUSE_MISALIGNED = EXC_STORE_MISALIGNED
