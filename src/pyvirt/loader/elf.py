@@ -68,10 +68,12 @@ def load_elf_data(data: bytes, path: str, address_space, *,
         segments = [h for h in headers if h.p_type == "PT_LOAD" and h.p_memsz > 0]
         entry = elf["e_entry"]
     except ELFError as err:
-        raise PyvirtError(f"could not load {what} '{path}': truncated or corrupt ELF file ({err})") from None
+        raise PyvirtError(f"could not load {what} '{path}': "
+                          f"truncated or corrupt ELF file ({err})") from None
     if not segments:
         raise PyvirtError(f"could not load {what} '{path}': no loadable segments")
 
+    images = []     # (address, bytes): all checked before anything is written
     for seg in segments:
         contents = data[seg.p_offset:seg.p_offset + seg.p_filesz]
         if len(contents) != seg.p_filesz:
@@ -79,10 +81,11 @@ def load_elf_data(data: bytes, path: str, address_space, *,
                               f"(segment at {seg.p_paddr:#x} needs bytes up to "
                               f"{seg.p_offset + seg.p_filesz:#x}, file has {len(data):#x})")
         if seg.p_memsz < seg.p_filesz:
-            raise PyvirtError(f"could not load {what} '{path}': bad ELF file "
-                              f"(segment at {seg.p_paddr:#x} is larger in the file than in memory)")
-        place(address_space, seg.p_paddr,
-              contents + bytes(seg.p_memsz - seg.p_filesz), f"{what} '{path}'")
+            raise PyvirtError(f"could not load {what} '{path}': bad ELF file (segment "
+                              f"at {seg.p_paddr:#x} is larger in the file than in memory)")
+        images.append((seg.p_paddr, contents + bytes(seg.p_memsz - seg.p_filesz)))
+    for addr, image in images:
+        place(address_space, addr, image, f"{what} '{path}'")
     return LoadedImage(entry=entry,
-                       low=min(s.p_paddr for s in segments),
-                       high=max(s.p_paddr + s.p_memsz for s in segments))
+                       low=min(addr for addr, _ in images),
+                       high=max(addr + len(image) for addr, image in images))
