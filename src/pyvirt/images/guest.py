@@ -115,6 +115,8 @@ def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 
 def _fetch(root: Path) -> GuestImages:
+    # Until the new files are all in place the cache holds no complete guest.
+    (root / _MANIFEST).unlink(missing_ok=True)
     versions = {}
     # apt's package lists go stale, so they are not worth keeping: the
     # whole apt state lives in the scratch directory with the packages.
