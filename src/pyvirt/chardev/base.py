@@ -98,6 +98,7 @@ class FdChardev(Chardev):
         self.mainloop = mainloop
         self._in_fd = None
         self._reading = False
+        self._resume_scheduled = False
         if in_fd is not None:
             self._start_input(in_fd)
 
@@ -112,6 +113,7 @@ class FdChardev(Chardev):
         self._in_fd = None
 
     def _resume_reading(self) -> None:
+        self._resume_scheduled = False
         if self._in_fd is not None and not self._reading and not self._pending:
             self._reading = True
             self.mainloop.add_reader(self._in_fd, self._readable)
@@ -137,8 +139,10 @@ class FdChardev(Chardev):
 
     def accept_input(self) -> None:
         super().accept_input()
-        if not self._pending and self._in_fd is not None and not self._reading:
+        if (not self._pending and self._in_fd is not None and not self._reading
+                and not self._resume_scheduled):
             # Selector changes belong to the main-loop thread.
+            self._resume_scheduled = True
             self.mainloop.call_soon(self._resume_reading)
 
     def close(self) -> None:

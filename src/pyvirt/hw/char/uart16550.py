@@ -3,7 +3,10 @@
 Eight byte-wide registers, spaced ``1 << regshift`` apart, with the
 divisor latch behind LCR.DLAB, 16-byte FIFOs, loopback and the usual
 interrupt sources in priority order: line status, received data (or
-character timeout), transmitter empty, modem status.
+character timeout), transmitter empty.  No modem is attached: the modem
+lines read as a ready peer (in loopback, as the UART's own MCR outputs,
+which is how Linux's probe tests for a 16550), they never change, and so
+the modem-status interrupt never fires.
 
 Two simplifications follow from there being no baud-rate clock:
 transmission completes the moment THR is written (the byte goes straight
@@ -34,11 +37,10 @@ SCR = 7
 IER_RDI = 0x01      # received data available
 IER_THRI = 0x02     # transmitter holding register empty
 IER_RLSI = 0x04     # receiver line status
-IER_MSI = 0x08      # modem status
+IER_MSI = 0x08      # modem status (never raised: no modem lines change)
 IER_MASK = 0x0F
 
 IIR_NO_INT = 0x01
-IIR_MSI = 0x00
 IIR_THRI = 0x02
 IIR_RDI = 0x04
 IIR_RLSI = 0x06
@@ -71,11 +73,6 @@ LSR_THRE = 0x20     # THR empty
 LSR_TEMT = 0x40     # transmitter empty
 LSR_INT_ANY = LSR_OE | LSR_PE | LSR_FE | LSR_BI
 
-MSR_DCTS = 0x01
-MSR_DDSR = 0x02
-MSR_TERI = 0x04
-MSR_DDCD = 0x08
-MSR_DELTAS = 0x0F
 MSR_CTS = 0x10
 MSR_DSR = 0x20
 MSR_RI = 0x40
@@ -93,7 +90,6 @@ class UARTState:
     lcr: int = 0
     mcr: int = MCR_OUT2
     lsr: int = LSR_THRE | LSR_TEMT
-    msr: int = MSR_IDLE_LINES
     scr: int = 0
     divider: int = 0
     #: The THR-empty interrupt is latched until IIR reports it or THR is written.
@@ -148,11 +144,7 @@ class UART16550(Device):
                 self._update_irq()
             return value
         if reg == MSR:
-            value = s.msr
-            if s.msr & MSR_DELTAS:
-                s.msr &= ~MSR_DELTAS
-                self._update_irq()
-            return value
+            return _loopback_lines(s.mcr) if s.mcr & MCR_LOOP else MSR_IDLE_LINES
         return s.scr
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -181,7 +173,9 @@ class UART16550(Device):
         elif reg == LCR:
             s.lcr = value
         elif reg == MCR:
-            self._write_mcr(value & MCR_MASK)
+            s.mcr = value & MCR_MASK
+            if not s.mcr & MCR_LOOP and self.chardev is not None:
+                self.chardev.accept_input()
         elif reg == SCR:
             s.scr = value
         # LSR and MSR are read-only.
@@ -262,20 +256,6 @@ class UART16550(Device):
         if value & FCR_RFR and self.chardev is not None:
             self.chardev.accept_input()
 
-    def _write_mcr(self, value: int) -> None:
-        s = self.state
-        s.mcr = value
-        lines = _loopback_lines(value) if value & MCR_LOOP else MSR_IDLE_LINES
-        changed = (s.msr ^ lines) & ~MSR_DELTAS
-        deltas = ((MSR_DCTS if changed & MSR_CTS else 0)
-                  | (MSR_DDSR if changed & MSR_DSR else 0)
-                  | (MSR_DDCD if changed & MSR_DCD else 0)
-                  | (MSR_TERI if changed & MSR_RI and not lines & MSR_RI else 0))
-        s.msr = lines | (s.msr & MSR_DELTAS) | deltas
-        self._update_irq()
-        if not value & MCR_LOOP and self.chardev is not None:
-            self.chardev.accept_input()
-
     # -- interrupts ---------------------------------------------------
 
     def _interrupt_id(self) -> int:
@@ -290,8 +270,6 @@ class UART16550(Device):
             return IIR_RDI
         if s.ier & IER_THRI and s.thr_ipending:
             return IIR_THRI
-        if s.ier & IER_MSI and s.msr & MSR_DELTAS:
-            return IIR_MSI
         return IIR_NO_INT
 
     def _update_irq(self) -> None:

@@ -1,8 +1,10 @@
 """The RISC-V Platform-Level Interrupt Controller, as QEMU's sifive_plic.
 
 Interrupt sources 1..num_sources-1 (0 is reserved) each pass a
-level-triggered gateway: while a source's line is high and it is not
-being serviced it is pending.  A context (a hart in one privilege mode;
+level-triggered gateway: a rising line makes the source pending, and it
+stays pending (even if the line drops again) until a context claims it;
+when the claim is completed and the line is still high, it is pending
+again.  A context (a hart in one privilege mode;
 the virt board gives each hart an M context then an S context) claims the
 highest-priority pending source it has enabled whose priority exceeds its
 threshold (ties go to the lowest ID), which clears the pending bit until
@@ -59,8 +61,8 @@ class PLIC(Device):
         #: One output IRQLine per context, in context order.
         self.contexts = list(contexts)
         self.size = plic_size(len(self.contexts))
-        # Source 0 does not exist.
-        self._source_mask = ((1 << num_sources) - 1) & ~1
+        # Source 0 does not exist, yet its enable bit reads back (as QEMU's).
+        self._source_mask = (1 << num_sources) - 1
         self.reset()
 
     def irq_input(self, source: int):
@@ -91,9 +93,7 @@ class PLIC(Device):
             if not s.claimed & bit:
                 s.pending |= bit
         else:
-            # Level-triggered: a request withdrawn before the claim vanishes.
             s.level &= ~bit
-            s.pending &= ~bit
         self._update()
 
     def _best(self, ctx: int) -> int:
