@@ -27,8 +27,6 @@ CFLAGS = [
     "-nostdlib", "-nostartfiles", "-static",
     "-Wl,--no-relax", "-Wl,--build-id=none",
 ]
-# Everything a program links with besides its own source.
-SHARED_INPUTS = ("harness.h", "runtime.S", "link.ld")
 
 QEMU = "qemu-system-riscv64"
 PYVIRT_MODULE = "pyvirt.cli.system_riscv64"
@@ -55,6 +53,13 @@ def program_names() -> list[str]:
     return sorted(p.stem for p in GUEST_DIR.glob("*.S") if p.stem != "runtime")
 
 
+def _shared_inputs() -> list[Path]:
+    """Everything a program is built with besides its own source."""
+    guest = GUEST_DIR
+    return [guest / "runtime.S", guest / "link.ld",
+            *sorted(guest.glob("*.h")), *sorted(guest.glob("*.inc"))]
+
+
 def build_program(name: str) -> Path:
     """Build tests/guest/<name>.S; return the ELF path."""
     return build_source(name, (GUEST_DIR / f"{name}.S").read_text())
@@ -63,9 +68,7 @@ def build_program(name: str) -> Path:
 def build_source(name: str, source: str) -> Path:
     """Build assembly text (which may #include "harness.h"); return the ELF path."""
     digest = hashlib.sha256()
-    for part in [" ".join(CFLAGS), source] + [
-        (GUEST_DIR / f).read_text() for f in SHARED_INPUTS
-    ]:
+    for part in [" ".join(CFLAGS), source] + [p.read_text() for p in _shared_inputs()]:
         digest.update(part.encode())
         digest.update(b"\0")
     out = cache_dir() / f"{name}-{digest.hexdigest()[:16]}.elf"
