@@ -10,13 +10,15 @@
  *
  * Register conventions (tests must leave these alone):
  *   gp          line number of the current check (reported on failure)
- *   tp          trap resume address: a trap taken while tp != 0 resumes in
- *               M-mode at tp with interrupts off (MIE = 0) and clears tp; a
- *               trap taken while tp == 0 is reported as unexpected
+ *   tp          trap resume address: a trap taken while tp != 0 resumes at
+ *               tp and clears tp -- in M-mode with MIE = 0 for traps taken by
+ *               M, in S-mode with SIE = 0 for traps delegated to S; a trap
+ *               taken while tp == 0 is reported as unexpected
  *   s8..s11     what the last trap recorded: s8 = mode that took it (3 = M,
  *               1 = S), s9 = cause, s10 = tval, s11 = epc
  *   t4, t5, t6  used by the check macros
- * Checks compare in M-mode only (the failure report uses physical MMIO).
+ * Checks compare in M-mode only (the failure report uses M-only CSRs and
+ * physical MMIO): lower modes leave results in registers and ecall back.
  */
 #ifndef HARNESS_H
 #define HARNESS_H
