@@ -178,10 +178,17 @@ BUF_SIZE = 2048
 
 def gen_mix(seed: int, count: int = 1500) -> str:
     rng = random.Random(seed)
-    x = lambda: f"x{rng.choice(MIX_DEST)}"  # noqa: E731
-    xs = lambda: f"x{rng.choice(MIX_DEST + [0, 31])}"  # noqa: E731
-    f = lambda: f"f{rng.randrange(32)}"  # noqa: E731
-    rm = lambda: rng.choice(ROUNDING)  # noqa: E731
+    def x() -> str:    # a destination
+        return f"x{rng.choice(MIX_DEST)}"
+
+    def xs() -> str:   # a source (x0 and the buffer base too)
+        return f"x{rng.choice(MIX_DEST + [0, 31])}"
+
+    def f() -> str:
+        return f"f{rng.randrange(32)}"
+
+    def rm() -> str:
+        return rng.choice(ROUNDING)
     special = FP_VALUES["d"] + [0xffffffff00000000 | v for v in FP_VALUES["s"]]
 
     def fp_bits() -> int:
