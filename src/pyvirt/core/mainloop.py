@@ -15,7 +15,8 @@ class MainLoop:
     def __init__(self, clock, lock=None):
         self.clock = clock
         self.lock = lock or threading.RLock()
-        self._sel = selectors.DefaultSelector()
+        # poll, not epoll: stdin may be a regular file or /dev/null, which epoll refuses
+        self._sel = selectors.PollSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)

@@ -32,7 +32,7 @@ def factory_source(name, body):
         lines.append("return pc + ln")
     inner = "\n".join("        " + line for line in lines)
     params = ", ".join(f"{p}=0" for p in OPERANDS)
-    return f"def make_{name}({params}):\n    def {name}(pc):\n{inner}\n    return {name}\n"
+    return f"def make_{name}({params}):\n    def i_{name}(pc):\n{inner}\n    return i_{name}\n"
 
 
 def build_factories(env):
@@ -135,6 +135,7 @@ class Interpreter:
                     arr = self._map_page(pc)
                 except Trap as t:
                     pc = h.take_trap(t.cause, t.tval, pc)
+                    done += 1       # a trap storm must still end the slice
                     continue
             base = pc & ~4095
             n = budget - done
@@ -157,7 +158,7 @@ class Interpreter:
                     done += i
                     break
             st.minstret += i
-            done += i
+            done += i or 1
         W[PC] = pc
         return done
 

@@ -1,0 +1,183 @@
+"""pyvirt-system-riscv64: full-system emulation of a RISC-V machine.
+
+The front end: parse QEMU's command line, build the board, start the
+main-loop thread, run the vCPUs until the guest powers off or the user
+quits, and turn every user mistake into one line on stderr and exit 1.
+"""
+
+import signal
+import sys
+import threading
+
+from ..chardev import MuxChardev, chardev_from_spec
+from ..core.clock import VirtualClock
+from ..core.log import Log
+from ..core.mainloop import MainLoop
+from ..errors import PyvirtError
+from ..hw.misc import sifive_test
+from ..machine.riscv_virt import RiscvVirt, VirtConfig
+from ..target.riscv.disas import Disassembler
+from ..target.riscv.interp import Interpreter
+from ..tcg.rr import RoundRobin
+from .options import parse_args
+
+PROG = "pyvirt-system-riscv64"
+MiB = 1 << 20
+DEFAULT_RAM = 128 * MiB
+
+ACCEPTED = ("machine", "cpu", "accel", "smp", "m", "name", "bios", "kernel", "initrd", "append",
+            "dtb", "device", "serial", "nographic", "display", "nodefaults", "no-reboot", "S",
+            "d", "D")
+MACHINES = {"virt": "RISC-V VirtIO board"}
+ENGINES = ("interp",)
+DEVICES = {"loader": "Generic Loader"}
+CPUS = ("rv64",)
+
+
+def _listing(title, items):
+    return "\n".join([title] + [f"{k:<20} {v}" for k, v in items.items()])
+
+
+def _config(opts):
+    machine = dict(opts.machine or {})
+    mtype = machine.pop("type", "virt")
+    if mtype == "help":
+        print(_listing("Supported machines are:", MACHINES))
+        raise SystemExit(0)
+    if mtype not in MACHINES:
+        raise PyvirtError(f"unsupported machine type '{mtype}' (use -machine help to list)")
+    dumpdtb = machine.pop("dumpdtb", None)
+    if machine:
+        raise PyvirtError(f"-machine: property '{next(iter(machine))}' not found")
+    if opts.cpu == "help":
+        print("Available CPUs:\n  " + "\n  ".join(CPUS))
+        raise SystemExit(0)
+    if opts.cpu not in (None, *CPUS, "max"):
+        raise PyvirtError(f"unable to find CPU model '{opts.cpu}'")
+    for accel in opts.accels:
+        accel = dict(accel)
+        name = accel.pop("accel", "tcg")
+        if name != "tcg":
+            raise PyvirtError(f"-accel {name}: only the tcg accelerator can run riscv64 "
+                              f"guests on this host")
+        engine = accel.pop("engine", "interp")
+        if engine not in ENGINES:
+            raise PyvirtError(f"-accel tcg,engine={engine}: unknown engine "
+                              f"(available: {', '.join(ENGINES)})")
+        if accel:
+            raise PyvirtError(f"-accel tcg: property '{next(iter(accel))}' not found")
+    loaders = []
+    for dev in opts.devices:
+        dev = dict(dev)
+        driver = dev.pop("driver", None)
+        if driver == "help":
+            print(_listing("Available devices:", DEVICES))
+            raise SystemExit(0)
+        if driver != "loader":
+            raise PyvirtError(f"-device {driver}: '{driver}' is not a valid device model name")
+        loaders.append(dev)
+    bios = opts.bios
+    if bios is None or bios == "default":
+        from ..images.firmware import firmware_path
+        bios = str(firmware_path("fw_dynamic"))
+    elif bios == "none":
+        bios = None
+    smp = (opts.smp or {}).get("cpus", 1)
+    ram = (opts.memory or {}).get("size", DEFAULT_RAM)
+    cfg = VirtConfig(ram_size=ram, smp=smp, bios=bios, kernel=opts.kernel, initrd=opts.initrd,
+                     append=opts.append, dtb=opts.dtb, loaders=loaders)
+    return cfg, dumpdtb
+
+
+def _serial_spec(opts):
+    if opts.serials:
+        if len(opts.serials) > 1:
+            raise PyvirtError("the virt machine has one serial port; give -serial once")
+        return opts.serials[0]
+    return "mon:stdio"
+
+
+class Session:
+    """One run of the emulator: the pieces and how it ends."""
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.exit_status = 0
+        self.reset_requested = False
+        self.cfg, self.dumpdtb = _config(opts)
+        self.log = Log(opts.log_items or (), opts.log_file)
+        self.clock = VirtualClock()
+        self.lock = threading.RLock()
+        self.mainloop = MainLoop(self.clock, self.lock)
+        spec = _serial_spec(opts)
+        self.chardev = chardev_from_spec(spec, self.mainloop, label="serial0",
+                                         on_quit=self.quit) if spec != "none" else \
+            chardev_from_spec("null", self.mainloop)
+        serial = self.chardev.new_frontend() if isinstance(self.chardev, MuxChardev) else self.chardev
+        self.machine = RiscvVirt(self.cfg, clock=self.clock, serial=serial, io_lock=self.lock,
+                                 log=self.log, shutdown=self.on_finisher)
+        self.rr = None
+
+    def quit(self):
+        if self.rr:
+            self.rr.stop()
+
+    def on_finisher(self, kind, code):
+        if kind == sifive_test.RESET and not self.opts.no_reboot:
+            self.reset_requested = True
+        else:
+            self.exit_status = code if kind == sifive_test.FAIL else 0
+        self.rr.stop()
+
+    def run(self):
+        m = self.machine
+        m.boot()
+        if self.dumpdtb:
+            try:
+                with open(self.dumpdtb, "wb") as f:
+                    f.write(m.fdt)
+            except OSError as err:
+                raise PyvirtError(f"-machine dumpdtb={self.dumpdtb}: {err.strerror}") from None
+            return 0
+        disas = Disassembler() if self.log.enabled("in_asm") else None
+        engines = [Interpreter(h, self.log, disas) for h in m.harts]
+        self.rr = RoundRobin(engines)
+        self.mainloop.start_thread()
+        signal.signal(signal.SIGTERM, lambda *_: self.rr.stop())
+        running = not self.opts.start_paused
+        while True:
+            self.rr.run(running)
+            if not self.reset_requested:
+                break
+            self.reset_requested = False
+            with self.lock:
+                m.reset()
+            self.rr = RoundRobin(engines)
+        return self.exit_status
+
+    def close(self):
+        self.mainloop.quit()
+        self.chardev.close()
+        self.log.close()
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    session = None
+    try:
+        opts = parse_args(argv, prog=PROG, accept=ACCEPTED)
+        session = Session(opts)
+        return session.run()
+    except PyvirtError as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: terminating on signal {signal.SIGINT.value}", file=sys.stderr)
+        return 0
+    finally:
+        if session is not None:
+            session.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
