@@ -10,6 +10,8 @@ import os
 import selectors
 import threading
 
+MAX_SLEEP_S = 3600.0
+
 
 class MainLoop:
     def __init__(self, clock, lock=None):
@@ -54,7 +56,8 @@ class MainLoop:
         deadline = self.clock.next_deadline()
         timeout = max_wait_s
         if deadline is not None and self.clock.running:
-            t = max(0.0, (deadline - self.clock.now_ns()) / 1e9)
+            # a guest may arm a timer for the end of time (mtimecmp = ~0)
+            t = min(MAX_SLEEP_S, max(0.0, (deadline - self.clock.now_ns()) / 1e9))
             timeout = t if timeout is None else min(timeout, t)
         for key, _ in self._sel.select(timeout):
             if key.data is None:

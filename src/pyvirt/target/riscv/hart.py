@@ -18,7 +18,7 @@ import threading
 
 from ...memory.address_space import Unassigned
 from . import csr as csrs
-from . import mmu
+from . import mmu, pmp
 from .cpu_bits import (ACCESS_FAULT, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, AMO_CAUSE_MISALIGNED,
                        EXC_BREAKPOINT, EXC_ECALL_U, EXC_ILLEGAL_INSN, EXC_LOAD_MISALIGNED,
                        INTERRUPT_FLAG, IRQ_PRIORITY, M_MASK, MISA, MSTATUS_MIE, MSTATUS_MPIE,
@@ -144,13 +144,28 @@ class Hart:
         for fn in self.tlb_flush_listeners:
             fn()
 
+    def access_priv(self, access):
+        """The privilege a memory access is checked at (mstatus.MPRV applies to data)."""
+        st = self.state
+        priv = st.priv
+        if access != ACCESS_FETCH and st.mstatus & MSTATUS_MPRV and priv == PRV_M:
+            priv = (st.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT
+        return priv
+
+    def check_pmp(self, pa, size, access, va):
+        if not pmp.allowed(self.state, pa, size, access, self.access_priv(access)):
+            self.guest_error(f"PMP denies access to {pa:#x}")
+            raise Trap(ACCESS_FAULT[access], va)
+
+    def cacheable(self, pa, access):
+        """May the page holding ``pa`` be cached in a TLB for ``access``?"""
+        return pmp.page_verdict(self.state, pa & ~4095, access, self.access_priv(access))
+
     def translate(self, va, access):
         """Virtual to physical, or raise the architectural Trap."""
         st = self.state
-        priv = st.priv
         ms = st.mstatus
-        if access != ACCESS_FETCH and ms & MSTATUS_MPRV and priv == PRV_M:
-            priv = (ms & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT
+        priv = self.access_priv(access)
         mode = st.satp >> SATP_MODE_SHIFT
         if priv == PRV_M or mode == 0:
             return va
@@ -209,8 +224,9 @@ class Hart:
             v = lo | (hi << (8 * inpage))
         else:
             pa = self.translate(va, ACCESS_LOAD)
+            self.check_pmp(pa, size, ACCESS_LOAD, va)
             off = self._ram_offset(pa & ~4095, 4096)
-            if off is not None:
+            if off is not None and self.cacheable(pa, ACCESS_LOAD):
                 self.tlb_r[va >> 12] = off
             v = self.phys_read(pa, size, ACCESS_LOAD, va)
         if signed and v >> (8 * size - 1):
@@ -223,12 +239,16 @@ class Hart:
             # translate both pages first so a fault leaves memory untouched
             pa1 = self.translate(va, ACCESS_STORE)
             pa2 = self.translate((va + inpage) & M_MASK, ACCESS_STORE)
+            self.check_pmp(pa1, inpage, ACCESS_STORE, va)
+            self.check_pmp(pa2, size - inpage, ACCESS_STORE, va)
             self.phys_write(pa1, inpage, value, va)
             self.phys_write(pa2, size - inpage, value >> (8 * inpage), va + inpage)
             return
         pa = self.translate(va, ACCESS_STORE)
+        self.check_pmp(pa, size, ACCESS_STORE, va)
         off = self._ram_offset(pa & ~4095, 4096)
-        if off is not None and (pa >> 12) not in self.code_pages.pages:
+        if off is not None and (pa >> 12) not in self.code_pages.pages \
+                and self.cacheable(pa, ACCESS_STORE):
             self.tlb_w[va >> 12] = off
         self.phys_write(pa, size, value, va)
 
@@ -272,11 +292,13 @@ class Hart:
     def fetch(self, va):
         """(physical address, bits) of the instruction at ``va``."""
         pa = self.translate(va, ACCESS_FETCH)
+        self.check_pmp(pa, 2, ACCESS_FETCH, va)
         lo = self.phys_read(pa, 2, ACCESS_FETCH, va)
         if lo & 3 != 3:
             return pa, lo
         if va & 4095 == 4094:
             pa2 = self.translate((va + 2) & M_MASK, ACCESS_FETCH)
+            self.check_pmp(pa2, 2, ACCESS_FETCH, va + 2)
         else:
             pa2 = pa + 2
         return pa, lo | (self.phys_read(pa2, 2, ACCESS_FETCH, va + 2) << 16)
@@ -285,7 +307,9 @@ class Hart:
     def _atomic_pa(self, va, size, misaligned_cause, access):
         if va & (size - 1):
             raise Trap(misaligned_cause, va)
-        return self.translate(va, access)
+        pa = self.translate(va, access)
+        self.check_pmp(pa, size, access, va)
+        return pa
 
     def lr(self, size, va):
         pa = self._atomic_pa(va, size, EXC_LOAD_MISALIGNED, ACCESS_LOAD)
