@@ -5,9 +5,12 @@ main-loop thread, run the vCPUs until the guest powers off or the user
 quits, and turn every user mistake into one line on stderr and exit 1.
 """
 
+import os
+import resource
 import signal
 import sys
 import threading
+import time
 
 from ..chardev import MuxChardev, chardev_from_spec
 from ..core.clock import VirtualClock
@@ -117,6 +120,7 @@ class Session:
         self.machine = RiscvVirt(self.cfg, clock=self.clock, serial=serial, io_lock=self.lock,
                                  log=self.log, shutdown=self.on_finisher)
         self.rr = None
+        self.executed = 0
 
     def quit(self):
         if self.rr:
@@ -147,6 +151,7 @@ class Session:
         running = not self.opts.start_paused
         while True:
             self.rr.run(running)
+            self.executed += self.rr.executed
             if not self.reset_requested:
                 break
             self.reset_requested = False
@@ -161,13 +166,26 @@ class Session:
         self.log.close()
 
 
+def _print_stats(session, started):
+    """PYVIRT_STATS=1: the guest instruction count and speed, for bench/."""
+    seconds = time.monotonic() - started
+    executed = session.executed
+    print(f"pyvirt-stats: instructions={executed} seconds={seconds:.3f} "
+          f"mips={executed / seconds / 1e6 if seconds else 0:.3f} "
+          f"maxrss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     session = None
+    started = time.monotonic()
     try:
         opts = parse_args(argv, prog=PROG, accept=ACCEPTED)
         session = Session(opts)
-        return session.run()
+        status = session.run()
+        if os.environ.get("PYVIRT_STATS"):
+            _print_stats(session, started)
+        return status
     except PyvirtError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 1
