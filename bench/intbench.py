@@ -79,8 +79,8 @@ def main():
     for emu in engines:
         boot_s, boot_insns = startup(emu, probe_elf, 3)
         full = finished(emu, elf, args.pyvirt_repeat, args.timeout)
-        insns = full.instructions - boot_insns
-        per_round = per_round or insns / args.rounds
+        insns = None if None in (full.instructions, boot_insns) else full.instructions - boot_insns
+        per_round = per_round or (insns and insns / args.rounds)
         measured.append((emu, args.rounds, full, boot_s, insns))
     q = qemu()
     boot_s, _ = startup(q, probe_elf, args.qemu_repeat)

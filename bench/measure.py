@@ -1,6 +1,7 @@
 """Run an emulator as a child process and measure it: wall time to a
 console marker (or to exit), peak RSS, and for pyvirt the instructions it
-retired.
+retired (the ``instructions=N seconds=S`` of its stats line, which
+PYVIRT_STATS=1 makes it print on stderr at exit).
 
 Both emulators take the same QEMU command line; ``Emulator`` is the argv
 prefix that picks one (pyvirt with an engine, or qemu-system-riscv64).  The
@@ -47,14 +48,17 @@ class Run:
     peak_rss_kib: int
     console: bytes               # what the guest printed
     stderr: bytes
-    instructions: int | None = None   # pyvirt's stats line, when it printed one
-    vcpu_seconds: float | None = None
+    # pyvirt's stats line (PYVIRT_STATS=1), printed at exit: guest instructions
+    # retired, and the seconds its front end ran for
+    instructions: int | None = None
+    stats_seconds: float | None = None
 
     @property
     def mips(self) -> float | None:
-        if self.instructions is None or not self.vcpu_seconds:
+        """Guest MIPS over the whole pyvirt process life, as pyvirt reports it."""
+        if self.instructions is None or not self.stats_seconds:
             return None
-        return self.instructions / self.vcpu_seconds / 1e6
+        return self.instructions / self.stats_seconds / 1e6
 
     def last_line(self) -> str:
         """The last non-empty console line: how far a guest got."""
@@ -124,7 +128,7 @@ def run(emu: Emulator, machine_args, *, until: bytes | None = None,
     stats = STATS_LINE.search(stderr)
     if stats:
         result.instructions = int(stats[1])
-        result.vcpu_seconds = float(stats[2])
+        result.stats_seconds = float(stats[2])
     if log_path:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_bytes(console + b"\n--- stderr ---\n" + stderr)
@@ -137,30 +141,24 @@ def qemu() -> Emulator:
 
 def pyvirt_engines(engines, probe_elf: Path) -> tuple[list[Emulator], list[str]]:
     """The pyvirt emulators for the requested engines that this pyvirt has,
-    and notes on what was skipped or substituted.
-
-    Each engine is tried on ``probe_elf`` (a program that powers off at
-    once).  If the front end does not print the stats line under
-    PYVIRT_STATS=1, pyvirt is run through pyvirt_stats.py, which does."""
-    cli = (sys.executable, "-m", PYVIRT_MODULE)
-    wrapped = (sys.executable, str(BENCH_DIR / "pyvirt_stats.py"))
-    env = {STATS_ENV: "1"}
+    and notes on what was skipped.  Each engine is tried on ``probe_elf``
+    (a program that powers off at once)."""
     found, notes = [], []
     for engine in engines:
-        accel = ("-accel", f"tcg,engine={engine}")
-        probe = run(Emulator(f"pyvirt {engine}", (*cli, *accel), env), bare_metal_args(probe_elf),
-                    timeout=120)
+        emu = Emulator(f"pyvirt {engine}",
+                       (sys.executable, "-m", PYVIRT_MODULE, "-accel", f"tcg,engine={engine}"),
+                       {STATS_ENV: "1"})
+        probe = run(emu, bare_metal_args(probe_elf), timeout=120)
         if UNKNOWN_ENGINE in probe.stderr:
             notes.append(f"engine {engine!r} skipped: {probe.stderr.decode().strip()}")
             continue
         if not probe.reached:
             raise SystemExit(f"pyvirt engine {engine} failed the start-up probe "
                              f"(exit {probe.returncode}):\n{probe.stderr.decode()}")
-        argv = cli if probe.instructions is not None else wrapped
-        found.append(Emulator(f"pyvirt {engine}", (*argv, *accel), env))
-    if found and found[0].argv[:2] == wrapped:
-        notes.append(f"pyvirt does not print its stats under {STATS_ENV}=1 yet: instruction "
-                     f"counts come from bench/pyvirt_stats.py, which runs the same front end")
+        if probe.instructions is None:
+            notes.append(f"{emu.label} printed no stats under {STATS_ENV}=1: no instruction "
+                         f"counts, so no MIPS")
+        found.append(emu)
     return found, notes
 
 
@@ -172,11 +170,13 @@ def parse_engines(text: str) -> list[str]:
     return [e for e in (part.strip() for part in text.split(",")) if e]
 
 
-def print_table(headers, rows):
-    """Rows of strings under headers, columns aligned (text left, numbers right)."""
+def print_table(headers, rows, text_columns=1):
+    """Rows of strings under headers, columns aligned: the first
+    ``text_columns`` to the left, the numbers after them to the right."""
     widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
+
     def fmt(cells):
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+        return "  ".join(str(c).ljust(w) if i < text_columns else str(c).rjust(w)
                          for i, (c, w) in enumerate(zip(cells, widths)))
     print(fmt(headers))
     print("  ".join("-" * w for w in widths))
