@@ -21,7 +21,6 @@ from helpers_console import emulator_argv, unavailable
 
 PROG = "pyvirt-system-riscv64"
 BINARIES = ("pyvirt", "qemu")
-TEST_DEVICE = 0x100000
 FINISHER_FAIL, FINISHER_PASS, FINISHER_RESET = 0x3333, 0x5555, 0x7777
 
 
