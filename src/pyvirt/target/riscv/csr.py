@@ -94,7 +94,7 @@ def _pmpcfg(i):
             n = i * 4 + b
             if n < NUM_PMP and not h.state.pmpcfg[n] & 0x80:    # locked entries stay
                 h.state.pmpcfg[n] = ((v >> (8 * b)) & 0xFF) & ~0x60
-        h.flush_tlb()
+        h.pmp_changed()
         return True
     return read, write
 
@@ -106,7 +106,7 @@ def _pmpaddr(i):
     def write(h, v):
         if i < NUM_PMP and not h.state.pmpcfg[i] & 0x80:
             h.state.pmpaddr[i] = v & ((1 << 54) - 1)
-        h.flush_tlb()
+        h.pmp_changed()
         return True
     return read, write
 

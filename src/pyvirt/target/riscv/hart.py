@@ -111,6 +111,7 @@ class Hart:
         bus.write_listeners.append(self.code_pages.written)
         self.tlb_r = {}
         self.tlb_w = {}
+        self._pmp_rules = None
         #: Engines register a callback to drop their fetch-side caches.
         self.tlb_flush_listeners = []
         self.mtime = lambda: 0
@@ -131,7 +132,9 @@ class Hart:
         st.mie = st.mip = 0
         st.satp = 0
         st.pc = pc
-        self.flush_tlb()
+        for i in range(len(st.pmpcfg)):
+            st.pmpcfg[i] = 0
+        self.pmp_changed()
 
     @property
     def pc(self):
@@ -153,13 +156,22 @@ class Hart:
         return priv
 
     def check_pmp(self, pa, size, access, va):
-        if not pmp.allowed(self.state, pa, size, access, self.access_priv(access)):
+        if not pmp.allowed(self.pmp_rules(), pa, size, access, self.access_priv(access)):
             self.guest_error(f"PMP denies access to {pa:#x}")
             raise Trap(ACCESS_FAULT[access], va)
 
     def cacheable(self, pa, access):
         """May the page holding ``pa`` be cached in a TLB for ``access``?"""
-        return pmp.page_verdict(self.state, pa & ~4095, access, self.access_priv(access))
+        return pmp.page_verdict(self.pmp_rules(), pa & ~4095, access, self.access_priv(access))
+
+    def pmp_rules(self):
+        if self._pmp_rules is None:
+            self._pmp_rules = pmp.ranges(self.state)
+        return self._pmp_rules
+
+    def pmp_changed(self):
+        self._pmp_rules = None
+        self.flush_tlb()
 
     def translate(self, va, access):
         """Virtual to physical, or raise the architectural Trap."""

@@ -58,13 +58,13 @@ def _decide(rules, addr, size, access, priv):
     return priv == PRV_M or not rules
 
 
-def allowed(state, addr, size, access, priv):
-    return _decide(ranges(state), addr, size, access, priv)
+def allowed(rules, addr, size, access, priv):
+    """``rules`` as ``ranges`` returns them (the hart caches them)."""
+    return _decide(rules, addr, size, access, priv)
 
 
-def page_verdict(state, page, access, priv):
+def page_verdict(rules, page, access, priv):
     """Whether a TLB may cache this 4 KiB page for this access kind."""
-    rules = ranges(state)
     for _, start, end, _cfg in rules:
         if page < end and start < page + 4096 and not (start <= page and page + 4096 <= end):
             return False          # an entry boundary inside the page: check each access
