@@ -125,8 +125,17 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize("argv, message", [case[1:] for case in BAD_INPUT],
-                         ids=[case[0] for case in BAD_INPUT])
+NOT_YET_REFUSED = [
+    pytest.param(["-append", "console=ttyS0"], r"-append only allowed with -kernel",
+                 id="append-without-kernel", marks=pytest.mark.xfail(
+                     strict=True, reason="pyvirt accepts -append without -kernel (QEMU refuses "
+                     "it); src/pyvirt/machine/riscv_virt.py boot() checks only -initrd")),
+]
+
+
+@pytest.mark.parametrize("argv, message",
+                         [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUT]
+                         + NOT_YET_REFUSED)
 def test_bad_input_is_one_line_and_status_1(request, argv, message):
     argv = [word.format(**{key: request.getfixturevalue(FILES[key])
                            for key in re.findall(r"\{(\w+)\}", word)}) for word in argv]
