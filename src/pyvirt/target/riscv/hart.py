@@ -112,7 +112,9 @@ class Hart:
         self.tlb_r = {}
         self.tlb_w = {}
         self._pmp_rules = None
-        #: Engines register a callback to drop their fetch-side caches.
+        self.tlb_has_superpages = False
+        #: Engines register fn(vpn=None) to drop their fetch-side caches: all of
+        #: them, or only virtual page ``vpn``.
         self.tlb_flush_listeners = []
         self.mtime = lambda: 0
         self.counters_synced = False
@@ -144,8 +146,21 @@ class Hart:
     def flush_tlb(self):
         self.tlb_r.clear()
         self.tlb_w.clear()
+        self.tlb_has_superpages = False
         for fn in self.tlb_flush_listeners:
             fn()
+
+    def flush_tlb_page(self, vpn):
+        """sfence.vma of one address: drop that virtual page everywhere.
+
+        Only valid while every cached translation is a 4 KiB page (a
+        superpage is cached as many 4 KiB entries that one address does
+        not name); otherwise callers flush everything.
+        """
+        self.tlb_r.pop(vpn, None)
+        self.tlb_w.pop(vpn, None)
+        for fn in self.tlb_flush_listeners:
+            fn(vpn)
 
     def access_priv(self, access):
         """The privilege a memory access is checked at (mstatus.MPRV applies to data)."""
@@ -182,12 +197,15 @@ class Hart:
         if priv == PRV_M or mode == 0:
             return va
         try:
-            return mmu.walk(mode, st.satp, va, access, priv, ms & MSTATUS_SUM, ms & MSTATUS_MXR,
-                            self._read_pte, self._write_pte)
+            pa, page_shift = mmu.walk(mode, st.satp, va, access, priv, ms & MSTATUS_SUM,
+                                      ms & MSTATUS_MXR, self._read_pte, self._write_pte)
         except mmu.PageFault:
             raise Trap(PAGE_FAULT[access], va) from None
         except mmu.WalkAccessFault:
             raise Trap(ACCESS_FAULT[access], va) from None
+        if page_shift > 12:
+            self.tlb_has_superpages = True
+        return pa
 
     def _read_pte(self, addr):
         try:
@@ -494,9 +512,7 @@ class Hart:
         ms = (ms & ~(MSTATUS_MIE | MSTATUS_MPP)) | ((ms & MSTATUS_MPIE) >> 4) | MSTATUS_MPIE
         if mpp != PRV_M:
             ms &= ~MSTATUS_MPRV
-        st.mstatus = ms
-        self.set_priv(mpp)
-        self.flush_tlb()
+        self._return_to(mpp, ms)
         raise BlockExit(st.mepc)
 
     def sret(self, insn):
@@ -507,10 +523,18 @@ class Hart:
         spp = PRV_S if ms & MSTATUS_SPP else PRV_U
         ms = (ms & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | ((ms & MSTATUS_SPIE) >> 4) \
             | MSTATUS_SPIE
-        st.mstatus = ms
-        self.set_priv(spp)
-        self.flush_tlb()
+        self._return_to(spp, ms)
         raise BlockExit(st.sepc)
+
+    def _return_to(self, priv, mstatus):
+        """xRET: a new privilege, and MPRV may have been cleared."""
+        st = self.state
+        mprv_dropped = st.mstatus & MSTATUS_MPRV and not mstatus & MSTATUS_MPRV
+        st.mstatus = mstatus
+        if priv != st.priv:
+            self.set_priv(priv)
+        elif mprv_dropped:
+            self.flush_tlb()
 
     def wfi(self, next_pc, insn):
         st = self.state
@@ -522,7 +546,10 @@ class Hart:
         st = self.state
         if st.priv == PRV_U or (st.priv == PRV_S and st.mstatus & MSTATUS_TVM):
             raise Trap(EXC_ILLEGAL_INSN, insn)
-        self.flush_tlb()
+        if rs1 and not self.tlb_has_superpages:
+            self.flush_tlb_page(va >> 12)
+        else:
+            self.flush_tlb()
         raise BlockExit(next_pc)
 
     def fence_i(self, next_pc):

@@ -60,9 +60,13 @@ class Interpreter:
         hart.code_pages.listeners.append(self._invalidate)
 
     # ---- decode cache --------------------------------------------------------
-    def _flush_fetch(self):
-        self.tlb_x.clear()
-        self.xpage.clear()
+    def _flush_fetch(self, vpn=None):
+        if vpn is None:
+            self.tlb_x.clear()
+            self.xpage.clear()
+        else:
+            self.tlb_x.pop(vpn, None)
+            self.xpage.pop(vpn, None)
 
     def _invalidate(self, ppn):
         arr = self.pages.get(ppn)

@@ -28,7 +28,7 @@ class WalkAccessFault(Exception):
 
 
 def walk(mode, satp, va, access, priv, sum_, mxr, read_pte, write_pte):
-    """Translate ``va``; returns the physical address.
+    """Translate ``va``; returns (physical address, log2 of the page size).
 
     Raises PageFault for any violation, WalkAccessFault when a PTE read
     hits no memory.
@@ -57,7 +57,7 @@ def walk(mode, satp, va, access, priv, sum_, mxr, read_pte, write_pte):
         want = PTE_A | (PTE_D if access == ACCESS_STORE else 0)
         if pte & want != want:
             write_pte(pte_addr, pte | want)
-        return ((ppn << PAGE_SHIFT) | (va & ((1 << shift) - 1))) & ((1 << 56) - 1)
+        return ((ppn << PAGE_SHIFT) | (va & ((1 << shift) - 1))) & ((1 << 56) - 1), shift
     raise PageFault
 
 
