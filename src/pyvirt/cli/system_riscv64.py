@@ -79,6 +79,9 @@ def _config(opts):
         if driver != "loader":
             raise PyvirtError(f"-device {driver}: '{driver}' is not a valid device model name")
         loaders.append(dev)
+    for option in ("append", "initrd"):
+        if getattr(opts, option) is not None and opts.kernel is None:
+            raise PyvirtError(f"-{option} only allowed with -kernel option")
     bios = opts.bios
     if bios is None or bios == "default":
         from ..images.firmware import firmware_path
