@@ -319,10 +319,22 @@ class Hart:
                 slow(va, size, value)
         return store
 
-    def fetch(self, va):
-        """(physical address, bits) of the instruction at ``va``."""
+    def fetch_page(self, va):
+        """Physical address of the page holding ``va``, translated and
+        PMP-checked for instruction fetch."""
         pa = self.translate(va, ACCESS_FETCH)
         self.check_pmp(pa, 2, ACCESS_FETCH, va)
+        return pa & ~4095
+
+    def fetch(self, va, page_pa=None):
+        """(physical address, bits) of the instruction at ``va``.
+
+        ``page_pa``, when the caller already has it from ``fetch_page``,
+        spares a page walk per decoded instruction.
+        """
+        if page_pa is None:
+            page_pa = self.fetch_page(va)
+        pa = page_pa | (va & 4095)
         lo = self.phys_read(pa, 2, ACCESS_FETCH, va)
         if lo & 3 != 3:
             return pa, lo

@@ -15,7 +15,6 @@ to the stub, so self-modifying code and loaders are seen at once.
 """
 
 from . import decode as decoder
-from .cpu_bits import ACCESS_FETCH
 from .hart import MIE, MIP
 from .semantics import SEMANTICS
 from .state import PC
@@ -74,8 +73,7 @@ class Interpreter:
             arr[:] = self.stubs
 
     def _map_page(self, pc):
-        pa = self.hart.translate(pc, ACCESS_FETCH)
-        ppn = pa >> 12
+        ppn = self.hart.fetch_page(pc) >> 12
         arr = self.pages.get(ppn)
         if arr is None:
             arr = self.pages[ppn] = list(self.stubs)
@@ -93,7 +91,8 @@ class Interpreter:
 
     def translate_insn(self, pc):
         """(closure, cacheable) for the instruction at ``pc``."""
-        pa, bits = self.hart.fetch(pc)
+        ppn = self.xpage.get(pc >> 12)
+        pa, bits = self.hart.fetch(pc, None if ppn is None else ppn << 12)
         d = decoder.decode(bits)
         if self.log and self.log.enabled("in_asm"):
             self.log.write(self.disassemble(pc, d))
