@@ -565,7 +565,8 @@ class Hart:
         raise BlockExit(next_pc)
 
     def fence_i(self, next_pc):
-        self.code_pages.flush()
+        # Decoded code is already coherent: every store to a code page drops
+        # what was decoded from it (CodePages), so only the block ends here.
         raise BlockExit(next_pc)
 
     def guest_error(self, msg):
