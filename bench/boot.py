@@ -58,6 +58,15 @@ def how_far(result) -> str:
     return f"{stamp}last line: {result.last_line()[:100]!r}"
 
 
+def cells(r, reference):
+    """The table cells of one boot, with its ratio to ``reference`` (QEMU's) if given."""
+    wall = f"{r.seconds:.1f}" if r.reached else f">{r.seconds:.0f} (stopped)"
+    ratio = (f"{r.seconds / reference.seconds:.0f}"
+             if reference and r.reached and reference.reached else "-")
+    return [wall, f"{r.cpu_seconds:.1f}", f"{r.instructions / 1e6:.0f}" if r.instructions else "-",
+            f"{r.mips:.2f}" if r.mips else "-", mib(r.peak_rss_kib), ratio]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--engines", default="interp,python,native",
@@ -83,16 +92,11 @@ def main():
         reference = results[emulators[-1]]
         for emu in emulators:
             r = results[emu]
-            rows.append([stage, emu.label, f"{r.seconds:.1f}" if r.reached else
-                         f">{r.seconds:.0f} (stopped)",
-                         f"{r.instructions / 1e6:.0f}" if r.instructions else "-",
-                         f"{r.mips:.2f}" if r.mips else "-", mib(r.peak_rss_kib),
-                         f"{r.seconds / reference.seconds:.0f}"
-                         if r.reached and reference.reached and emu is not emulators[-1] else "-"])
+            rows.append([stage, emu.label, *cells(r, reference if emu.is_pyvirt else None)])
             if not r.reached:
                 notes.append(f"{stage} under {emu.label} stopped after {r.seconds:.0f} s: "
                              f"{how_far(r)}")
-    print_table(["stage", "emulator", "wall s", "M insns", "MIPS", "peak RSS MiB",
+    print_table(["stage", "emulator", "wall s", "cpu s", "M insns", "MIPS", "peak RSS MiB",
                  "x qemu wall"], rows, text_columns=2)
     for note in notes:
         print(f"note: {note}")

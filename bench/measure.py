@@ -1,5 +1,5 @@
 """Run an emulator as a child process and measure it: wall time to a
-console marker (or to exit), peak RSS, and for pyvirt the instructions it
+console marker (or to exit), CPU time and peak RSS, and for pyvirt the instructions it
 retired (the ``instructions=N seconds=S`` of its stats line, which
 PYVIRT_STATS=1 makes it print on stderr at exit).
 
@@ -7,7 +7,7 @@ Both emulators take the same QEMU command line; ``Emulator`` is the argv
 prefix that picks one (pyvirt with an engine, or qemu-system-riscv64).  The
 console (the guest's serial on stdio) is read as it comes, so a marker's
 time is when its bytes reached us, and a reply can be typed when a prompt
-shows.  Peak RSS comes from wait4() on that very child.
+shows.  CPU time and peak RSS come from wait4() on that very child.
 """
 
 import os
@@ -45,6 +45,7 @@ class Run:
     reached: bool                # the marker showed (or, without one, the guest exited 0)
     seconds: float               # wall time from spawn to the marker, the exit or the timeout
     returncode: int
+    cpu_seconds: float           # user + system time of the whole run (to exit)
     peak_rss_kib: int
     console: bytes               # what the guest printed
     stderr: bytes
@@ -72,7 +73,13 @@ def run(emu: Emulator, machine_args, *, until: bytes | None = None,
     """Run ``emu`` with ``machine_args`` until ``until`` appears on the
     console (then stop it with SIGTERM), until it exits, or until
     ``timeout`` seconds have passed.  ``reply`` = (prompt, keys) types the
-    keys once, the first time the prompt shows."""
+    keys once, the first time the prompt shows.  The console goes to
+    ``log_path`` as it comes (to follow a long boot), the emulator's stderr
+    after it at the end."""
+    log = None
+    if log_path:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "wb")
     env = {**os.environ, **emu.env}
     start = time.perf_counter()
     proc = subprocess.Popen([*emu.argv, *machine_args], stdin=subprocess.PIPE,
@@ -101,6 +108,9 @@ def run(emu: Emulator, machine_args, *, until: bytes | None = None,
             out[key.fd] += data
             if key.fd != proc.stdout.fileno():
                 continue
+            if log:
+                log.write(data)
+                log.flush()
             if reply and reply[0] in console:
                 try:
                     proc.stdin.write(reply[1])
@@ -124,14 +134,15 @@ def run(emu: Emulator, machine_args, *, until: bytes | None = None,
     else:
         reached = reached_at is not None
         seconds = (reached_at if reached else min(ended, deadline)) - start
-    result = Run(reached, seconds, proc.returncode, usage.ru_maxrss, bytes(console), stderr)
+    result = Run(reached, seconds, proc.returncode, usage.ru_utime + usage.ru_stime,
+                 usage.ru_maxrss, bytes(console), stderr)
     stats = STATS_LINE.search(stderr)
     if stats:
         result.instructions = int(stats[1])
         result.stats_seconds = float(stats[2])
-    if log_path:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_path.write_bytes(console + b"\n--- stderr ---\n" + stderr)
+    if log:
+        log.write(b"\n--- stderr ---\n" + stderr)
+        log.close()
     return result
 
 

@@ -155,8 +155,9 @@ static uint32_t matmul_round(uint32_t seed)
 {
     for (int i = 0; i < MAT_N; i++)
         for (int j = 0; j < MAT_N; j++) {
-            mat_a[i][j] = (int32_t)(xorshift32(&seed) & 0xffff) - 0x8000;
-            mat_b[i][j] = (int32_t)(xorshift32(&seed) & 0xffff) - 0x8000;
+            /* 12-bit entries: a dot product of 32 stays within int32_t. */
+            mat_a[i][j] = (int32_t)(xorshift32(&seed) & 0xfff) - 0x800;
+            mat_b[i][j] = (int32_t)(xorshift32(&seed) & 0xfff) - 0x800;
         }
     for (int i = 0; i < MAT_N; i++)
         for (int j = 0; j < MAT_N; j++) {
