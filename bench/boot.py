@@ -44,7 +44,8 @@ def stages(skip_linux):
     if not skip_linux:
         found["linux"] = (["-M", "virt", "-m", "512M", "-nographic",
                            "-bios", str(image_path("fw_dynamic")),
-                           "-kernel", str(image_path("kernel")), "-initrd", str(image_path("initrd")),
+                           "-kernel", str(image_path("kernel")),
+                           "-initrd", str(image_path("initrd")),
                            "-append", "console=ttyS0"],
                           READY_MARKER.encode(), None)
     return found

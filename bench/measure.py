@@ -1,7 +1,7 @@
 """Run an emulator as a child process and measure it: wall time to a
-console marker (or to exit), CPU time and peak RSS, and for pyvirt the instructions it
-retired (the ``instructions=N seconds=S`` of its stats line, which
-PYVIRT_STATS=1 makes it print on stderr at exit).
+console marker (or to exit), CPU time and peak RSS, and for pyvirt the
+instructions it retired (the ``instructions=N seconds=S`` of its stats
+line, which PYVIRT_STATS=1 makes it print on stderr at exit).
 
 Both emulators take the same QEMU command line; ``Emulator`` is the argv
 prefix that picks one (pyvirt with an engine, or qemu-system-riscv64).  The
@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
 QEMU = "qemu-system-riscv64"
 PYVIRT_MODULE = "pyvirt.cli.system_riscv64"
 STATS_ENV = "PYVIRT_STATS"
