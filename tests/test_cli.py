@@ -114,7 +114,9 @@ BAD_INPUT = [
     ("missing-bios", ["-bios", "/nonexistent-bios"], r"'/nonexistent-bios': No such file"),
     ("missing-initrd", ["-bios", "none", "-kernel", "{elf}", "-initrd", "/nonexistent-initrd"],
      r"'/nonexistent-initrd': No such file"),
-    ("initrd-without-kernel", ["-bios", "none", "-initrd", "{elf}"], r"-initrd needs -kernel"),
+    ("initrd-without-kernel", ["-bios", "none", "-initrd", "{elf}"],
+     r"-initrd only allowed with -kernel"),
+    ("append-without-kernel", ["-append", "console=ttyS0"], r"-append only allowed with -kernel"),
     ("missing-dtb", ["-bios", "none", "-kernel", "{elf}", "-dtb", "/nonexistent.dtb"],
      r"'/nonexistent\.dtb': No such file"),
     ("bad-serial", ["-serial", "bogus:x"], r"'bogus:x' is not a valid char driver"),
@@ -125,17 +127,8 @@ BAD_INPUT = [
 ]
 
 
-NOT_YET_REFUSED = [
-    pytest.param(["-append", "console=ttyS0"], r"-append only allowed with -kernel",
-                 id="append-without-kernel", marks=pytest.mark.xfail(
-                     strict=True, reason="pyvirt accepts -append without -kernel (QEMU refuses "
-                     "it); src/pyvirt/machine/riscv_virt.py boot() checks only -initrd")),
-]
-
-
 @pytest.mark.parametrize("argv, message",
-                         [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUT]
-                         + NOT_YET_REFUSED)
+                         [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUT])
 def test_bad_input_is_one_line_and_status_1(request, argv, message):
     argv = [word.format(**{key: request.getfixturevalue(FILES[key])
                            for key in re.findall(r"\{(\w+)\}", word)}) for word in argv]
