@@ -30,7 +30,7 @@ DEFAULT_RAM = 128 * MiB
 
 ACCEPTED = ("machine", "cpu", "accel", "smp", "m", "name", "bios", "kernel", "initrd", "append",
             "dtb", "device", "serial", "nographic", "display", "nodefaults", "no-reboot", "S",
-            "d", "D")
+            "d", "D", "icount")
 MACHINES = {"virt": "RISC-V VirtIO board"}
 ENGINES = ("interp",)
 DEVICES = {"loader": "Generic Loader"}
@@ -95,6 +95,26 @@ def _config(opts):
     return cfg, dumpdtb
 
 
+def _icount(opts):
+    """(shift, sleep) of the instruction-counting clock.
+
+    Unlike QEMU, counting is the default (shift 0: 1 ns per instruction):
+    an interpreter running a few MIPS cannot keep up with a guest's timer
+    tick in host time, so a Linux guest would never finish booting.
+    """
+    spec = dict(opts.icount or {})
+    shift = spec.pop("shift", "0")
+    sleep = spec.pop("sleep", "on")
+    if spec:
+        raise PyvirtError(f"-icount: property '{next(iter(spec))}' not supported")
+    if shift == "auto" or not str(shift).isdigit() or int(shift) > 10:
+        raise PyvirtError(f"-icount shift={shift}: give a number of ns per instruction "
+                          f"as a power of two, 0 to 10 ('auto' is not supported)")
+    if sleep not in ("on", "off"):
+        raise PyvirtError(f"-icount sleep={sleep}: expected on or off")
+    return int(shift), sleep == "on"
+
+
 def _serial_spec(opts):
     if opts.serials:
         if len(opts.serials) > 1:
@@ -112,7 +132,8 @@ class Session:
         self.reset_requested = False
         self.cfg, self.dumpdtb = _config(opts)
         self.log = Log(opts.log_items or (), opts.log_file)
-        self.clock = VirtualClock()
+        shift, self.icount_sleep = _icount(opts)
+        self.clock = VirtualClock(icount_shift=shift)
         self.lock = threading.RLock()
         self.mainloop = MainLoop(self.clock, self.lock)
         spec = _serial_spec(opts)
@@ -148,7 +169,7 @@ class Session:
             return 0
         disas = Disassembler() if self.log.enabled("in_asm") else None
         engines = [Interpreter(h, self.log, disas) for h in m.harts]
-        self.rr = RoundRobin(engines)
+        self.rr = self._vcpu_loop(engines)
         self.mainloop.start_thread()
         signal.signal(signal.SIGTERM, lambda *_: self.rr.stop())
         running = not self.opts.start_paused
@@ -160,8 +181,11 @@ class Session:
             self.reset_requested = False
             with self.lock:
                 m.reset()
-            self.rr = RoundRobin(engines)
+            self.rr = self._vcpu_loop(engines)
         return self.exit_status
+
+    def _vcpu_loop(self, engines):
+        return RoundRobin(engines, self.clock, self.lock, icount_sleep=self.icount_sleep)
 
     def close(self):
         self.mainloop.quit()

@@ -4,9 +4,16 @@ Devices never sleep: they arm a ``Timer`` with an absolute deadline on the
 virtual clock (nanoseconds) and get a callback when it passes.  The main
 loop fires expired timers and sleeps until the next deadline.
 
-The clock follows host monotonic time while the machine runs and stands
-still while it is stopped (``-S``, monitor ``stop``), as QEMU's
-QEMU_CLOCK_VIRTUAL does.
+Two ways to keep time, as QEMU's QEMU_CLOCK_VIRTUAL:
+
+- host time (``icount_shift=None``): follows host monotonic time while the
+  machine runs, stands still while it is stopped;
+- instruction counting (``-icount shift=N``): 2**N ns per guest
+  instruction retired, counted by the vCPU loop (``icount_source``), plus
+  the time the vCPUs spent idle (``add_idle``).  An emulator far slower
+  than hardware needs this: on host time a Linux guest at a few MIPS
+  spends every cycle in its timer tick and never boots.  Timers then fire
+  from the vCPU loop, which also ends its slices at the next deadline.
 """
 
 import heapq
@@ -40,7 +47,11 @@ class Timer:
 
 
 class VirtualClock:
-    def __init__(self):
+    def __init__(self, icount_shift=None):
+        self.icount_shift = icount_shift
+        #: With icount: a callable giving the instructions retired so far.
+        self.icount_source = lambda: 0
+        self._idle_ns = 0
         self._base = time.monotonic_ns()
         self._stopped_at = None
         self._heap = []
@@ -51,9 +62,19 @@ class VirtualClock:
         self.notify = None
 
     def now_ns(self) -> int:
+        if self.icount_shift is not None:
+            return (self.icount_source() << self.icount_shift) + self._idle_ns
         if self._stopped_at is not None:
             return self._stopped_at
         return time.monotonic_ns() - self._base
+
+    @property
+    def icount(self) -> bool:
+        return self.icount_shift is not None
+
+    def add_idle(self, ns: int) -> None:
+        """icount: the vCPUs slept ``ns`` (or skipped ahead to a deadline)."""
+        self._idle_ns += max(0, ns)
 
     def stop(self) -> None:
         if self._stopped_at is None:

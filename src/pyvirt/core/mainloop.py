@@ -1,6 +1,7 @@
 """The main loop: owns I/O file descriptors and fires timers.
 
-It runs in its own thread.  Every callback (fd readable, timer expired) is
+It runs in its own thread.  With ``-icount`` the virtual clock has no
+relation to host time, so timers are fired by the vCPU loop instead.  Every callback (fd readable, timer expired) is
 made with the global device lock held, so device models are
 single-threaded code even though vCPU threads access them too (they take
 the same lock around MMIO).
@@ -55,7 +56,7 @@ class MainLoop:
     def iterate(self, max_wait_s=None) -> None:
         deadline = self.clock.next_deadline()
         timeout = max_wait_s
-        if deadline is not None and self.clock.running:
+        if deadline is not None and self.clock.running and not self.clock.icount:
             # a guest may arm a timer for the end of time (mtimecmp = ~0)
             t = min(MAX_SLEEP_S, max(0.0, (deadline - self.clock.now_ns()) / 1e9))
             timeout = t if timeout is None else min(timeout, t)
@@ -71,7 +72,7 @@ class MainLoop:
         with self.lock:
             while self._bh:
                 self._bh.pop(0)()
-            if self.clock.running:
+            if self.clock.running and not self.clock.icount:
                 self.clock.run_expired()
 
     def run(self) -> None:

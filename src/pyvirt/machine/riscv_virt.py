@@ -158,6 +158,7 @@ class RiscvVirt:
             for bit, line in lines.items():
                 line.connect(hart.irq_line_handler(bit))
             hart.mtime = self.aclint.mtime
+            hart.io_sync = self.clock.icount
 
     def _on_finisher(self, kind, code):
         self.shutdown(kind, code)

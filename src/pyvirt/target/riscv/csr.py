@@ -173,8 +173,9 @@ def _build():
 CSRS = _build()
 #: Counters that U/S-mode reads are gated by mcounteren/scounteren bit (csr - 0xC00).
 COUNTER_CSRS = range(0xC00, 0xC20)
-#: CSRs whose read must see an exact instruction count.
-EXACT_COUNT_CSRS = frozenset({0xC00, 0xC02, 0xB00, 0xB02})
+#: CSRs whose read must see an exact instruction count (time too: with
+#: -icount it is derived from the count).
+EXACT_COUNT_CSRS = frozenset({0xC00, 0xC01, 0xC02, 0xB00, 0xB02})
 
 
 def csr_name(num):

@@ -28,7 +28,7 @@ from .cpu_bits import (ACCESS_FAULT, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, AM
 from .fpu import make_fp_helpers
 from .semantics import AMO_OPS
 from .state import PC, new_state, word_index
-from .traps import EXIT_NEXT, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
+from .traps import EXIT_IO, EXIT_NEXT, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
 
 _UNPACK = {(1, False): "<B", (2, False): "<H", (4, False): "<I", (8, False): "<Q",
            (1, True): "<b", (2, True): "<h", (4, True): "<i", (8, True): "<q"}
@@ -122,6 +122,13 @@ class Hart:
         #: Set when an interrupt line changes, to wake a hart sleeping in wfi.
         self.wake = threading.Event()
         self.waiting = False
+        #: With an instruction-counting clock a device must see the exact
+        #: count: the first device access of an instruction leaves the
+        #: engine loop (EXIT_IO) so it can sync the count, and the engine
+        #: reruns that instruction alone with ``io_allowed`` set (QEMU's
+        #: can_do_io).
+        self.io_sync = False
+        self.io_allowed = False
         self.helpers = self._make_helpers()
 
     # ---- reset ---------------------------------------------------------------
@@ -225,6 +232,8 @@ class Hart:
         off = self._ram_offset(pa, size)
         if off is not None:
             return int.from_bytes(self.ram.view[off:off + size], "little")
+        if self.io_sync and not self.io_allowed:
+            raise BlockExit(None, EXIT_IO)
         try:
             with self.io_lock:
                 return self.bus.read(pa, size)
@@ -239,6 +248,8 @@ class Hart:
             self.ram.view[off:off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
             self.code_pages.written(pa, size)
             return
+        if self.io_sync and not self.io_allowed:
+            raise BlockExit(None, EXIT_IO)
         try:
             with self.io_lock:
                 self.bus.write(pa, size, value)
@@ -596,4 +607,5 @@ class Hart:
         return h
 
 
-__all__ = ["Hart", "CodePages", "Trap", "BlockExit", "EXIT_NEXT", "EXIT_WFI", "EXIT_RETRY"]
+__all__ = ["Hart", "CodePages", "Trap", "BlockExit", "EXIT_NEXT", "EXIT_WFI", "EXIT_RETRY",
+           "EXIT_IO"]

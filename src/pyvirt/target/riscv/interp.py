@@ -18,7 +18,7 @@ from . import decode as decoder
 from .hart import MIE, MIP
 from .semantics import SEMANTICS
 from .state import PC
-from .traps import EXIT_RETRY, EXIT_WFI, BlockExit, Trap
+from .traps import EXIT_IO, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
 
 OPERANDS = ("rd", "rs1", "rs2", "rs3", "imm", "rm", "csr", "ln", "insn")
 SLOTS = 2048
@@ -125,6 +125,7 @@ class Interpreter:
         trace = self.log is not None and (self.log.enabled("exec") or self.log.enabled("cpu"))
         pc = W[PC]
         done = 0
+        single = False      # run one instruction with device access allowed
         while done < budget:
             if W[MIP] & W[MIE]:
                 cause = h.pending_interrupt()
@@ -141,7 +142,9 @@ class Interpreter:
                     done += 1       # a trap storm must still end the slice
                     continue
             base = pc & ~4095
-            n = budget - done
+            n = 1 if single else budget - done
+            h.io_allowed = single
+            single = False
             i = 0
             try:
                 for i in range(1, n + 1):
@@ -152,9 +155,11 @@ class Interpreter:
                 i -= 1
                 pc = h.take_trap(t.cause, t.tval, pc)
             except BlockExit as e:
-                if e.kind == EXIT_RETRY:
+                if e.kind >= EXIT_RETRY:
                     i -= 1
-                pc = e.pc
+                    single = e.kind == EXIT_IO
+                if e.pc is not None:
+                    pc = e.pc
                 if e.kind == EXIT_WFI and not (W[MIP] & W[MIE]):
                     h.waiting = True
                     st.minstret += i
@@ -162,6 +167,7 @@ class Interpreter:
                     break
             st.minstret += i
             done += i or 1
+        h.io_allowed = False
         W[PC] = pc
         return done
 

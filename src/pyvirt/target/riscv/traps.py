@@ -14,6 +14,8 @@ class Trap(Exception):
 EXIT_NEXT = 0      # the instruction retired; continue at pc in a fresh block
 EXIT_WFI = 1       # retired wfi: sleep until an interrupt is pending
 EXIT_RETRY = 2     # not retired: synchronise counters, then re-execute pc
+EXIT_IO = 3        # not retired: synchronise counters, then run this one
+                   # instruction alone with device access allowed (icount)
 
 
 class BlockExit(Exception):
