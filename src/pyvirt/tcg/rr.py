@@ -47,6 +47,8 @@ class RoundRobin:
         """Ask the loop to return (from any thread)."""
         self._stop.set()
         self._running.set()
+        for e in self.engines:
+            e.hart.exit_request = True
         self.wake.set()
 
     def pause(self):

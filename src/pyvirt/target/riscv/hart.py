@@ -122,6 +122,9 @@ class Hart:
         #: Set when an interrupt line changes, to wake a hart sleeping in wfi.
         self.wake = threading.Event()
         self.waiting = False
+        #: Set from any thread to make the engine return at its next block
+        #: boundary (QEMU's cpu->exit_request).
+        self.exit_request = False
         #: With an instruction-counting clock a device must see the exact
         #: count: the first device access of an instruction leaves the
         #: engine loop (EXIT_IO) so it can sync the count, and the engine

@@ -126,7 +126,8 @@ class Interpreter:
         pc = W[PC]
         done = 0
         single = False      # run one instruction with device access allowed
-        while done < budget:
+        h.exit_request = False
+        while done < budget and not h.exit_request:
             if W[MIP] & W[MIE]:
                 cause = h.pending_interrupt()
                 if cause is not None:
