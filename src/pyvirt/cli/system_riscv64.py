@@ -21,6 +21,7 @@ from ..hw.misc import sifive_test
 from ..machine.riscv_virt import RiscvVirt, VirtConfig
 from ..target.riscv.disas import Disassembler
 from ..target.riscv.interp import Interpreter
+from ..tcg.pygen import PythonEngine
 from ..tcg.rr import RoundRobin
 from .options import parse_args
 
@@ -32,7 +33,7 @@ ACCEPTED = ("machine", "cpu", "accel", "smp", "m", "name", "bios", "kernel", "in
             "dtb", "device", "serial", "nographic", "display", "nodefaults", "no-reboot", "S",
             "d", "D", "icount")
 MACHINES = {"virt": "RISC-V VirtIO board"}
-ENGINES = ("interp",)
+ENGINES = {"interp": Interpreter, "python": PythonEngine}
 DEVICES = {"loader": "Generic Loader"}
 CPUS = ("rv64",)
 
@@ -168,7 +169,8 @@ class Session:
                 raise PyvirtError(f"-machine dumpdtb={self.dumpdtb}: {err.strerror}") from None
             return 0
         disas = Disassembler() if self.log.enabled("in_asm") else None
-        engines = [Interpreter(h, self.log, disas) for h in m.harts]
+        engine = next((a.get("engine", "interp") for a in self.opts.accels), "interp")
+        engines = [ENGINES[engine](h, self.log, disas) for h in m.harts]
         self.rr = self._vcpu_loop(engines)
         self.mainloop.start_thread()
         signal.signal(signal.SIGTERM, lambda *_: self.rr.stop())

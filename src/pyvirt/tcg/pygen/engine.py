@@ -1,0 +1,248 @@
+"""The ``python`` TCG engine: run translation blocks compiled to Python.
+
+From a pc, instructions are fetched and decoded up to one that ends a block
+(a branch, a CSR access, a fence...), a page boundary or ``MAX_INSNS``;
+``pygen`` writes one Python function for the run, compiled once and kept
+in a ``TBCache``.  The loop here finds the block for the pc (a dict from
+virtual pc to function, dropped with the hart's TLB), checks interrupts
+between blocks, calls it, and turns what it raised into the same
+architectural effects as the reference interpreter (``target/riscv/interp``):
+a ``Trap`` enters the handler with pc at the faulting instruction, a
+``BlockExit`` continues at its pc, ``wfi`` with nothing pending parks the
+hart.  Retired instructions are added to ``minstret`` before anything that
+may read it (``EXIT_RETRY`` re-executes an exact counter read).
+"""
+
+from ...target.riscv import decode as decoder
+from ...target.riscv.cpu_bits import ACCESS_FETCH
+from ...target.riscv.hart import MIE, MIP
+from ...target.riscv.interp import dump_state
+from ...target.riscv.state import PC
+from ...target.riscv.traps import EXIT_IO, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
+from .pygen import Insn, ends_block, generate
+from .tb import TBCache, TranslationBlock
+
+#: Longest block, in guest instructions.
+MAX_INSNS = 64
+PAGE = 4096
+
+
+class PythonEngine:
+    name = "python"
+
+    def __init__(self, hart, log=None, disas=None, cache=None):
+        self.hart = hart
+        self.log = log
+        self.disas = disas
+        self.cache = cache or TBCache()
+        self.jump = {}          # virtual pc -> block function, valid under the current TLB
+        self.xlate = {}         # virtual page -> physical page, for fetch
+        #: [retired, pc] of the instruction that raised, written by blocks.
+        self.stop = [0, 0]
+        #: [True] once a store hit a page holding translated code.
+        self.smc = [False]
+        env = dict(hart.helpers)
+        env.update(X=hart.words, STOP=self.stop, SMC=self.smc, BlockExit=BlockExit,
+                   ILLEGAL=hart.illegal)
+        self.env = env
+        hart.tlb_flush_listeners.append(self._flush_fetch)
+        hart.code_pages.listeners.append(self._invalidate)
+
+    # ---- the block cache -------------------------------------------------------
+    def _flush_fetch(self, vpn=None):
+        self.jump.clear()
+        if vpn is None:
+            self.xlate.clear()
+        else:
+            self.xlate.pop(vpn, None)
+
+    def _invalidate(self, ppn):
+        jump = self.jump
+        for tb in self.cache.invalidate_page(ppn):
+            if jump.get(tb.pc) is tb.fn:
+                del jump[tb.pc]
+        self.smc[0] = True
+
+    def _lookup(self, pc):
+        """The block function for ``pc``, translating it if needed (may raise Trap)."""
+        vpn = pc >> 12
+        ppn = self.xlate.get(vpn)
+        if ppn is None:
+            ppn = self.hart.translate(pc, ACCESS_FETCH) >> 12
+            self.xlate[vpn] = ppn
+        pa = (ppn << 12) | (pc & 4095)
+        tb = self.cache.get(pc, pa)
+        if tb is None:
+            tb = self._translate(pc, pa)
+            if tb is None:
+                return self._one_insn(pc)
+            if self.cache.full():
+                self.cache.flush()
+                self.jump.clear()
+            self.cache.add(tb)
+            self.hart.code_pages.mark(tb.page)
+        self.jump[pc] = tb.fn
+        return tb.fn
+
+    def _fetch(self, va, pa):
+        """Instruction bits at ``va`` (physical ``pa``, same page): 16 or 32 bits, or
+        None when a 32-bit instruction crosses into the next page."""
+        h = self.hart
+        h.check_pmp(pa, 2, ACCESS_FETCH, va)
+        lo = h.phys_read(pa, 2, ACCESS_FETCH, va)
+        if lo & 3 != 3:
+            return lo
+        if (va & 4095) == PAGE - 2:
+            return None
+        h.check_pmp(pa + 2, 2, ACCESS_FETCH, va + 2)
+        return lo | (h.phys_read(pa + 2, 2, ACCESS_FETCH, va + 2) << 16)
+
+    def _translate(self, pc, pa):
+        """The block at ``pc``; None if its first instruction straddles two pages."""
+        h = self.hart
+        io_allowed = h.io_allowed
+        h.io_allowed = True     # fetching from ROM is no device access to count
+        try:
+            insns = self._decode_block(pc, pa)
+        finally:
+            h.io_allowed = io_allowed
+        if insns is None:
+            return None
+        fn, source = self._compile(insns)
+        return TranslationBlock(pc, pa, fn, source, len(insns))
+
+    def _decode_block(self, pc, pa):
+        insns = []
+        va = pc
+        while True:
+            try:
+                bits = self._fetch(va, pa + (va - pc))
+            except Trap:
+                if not insns:
+                    raise
+                break               # the block ends before the fault; it is taken next time
+            if bits is None:
+                if not insns:
+                    return None
+                break
+            d = decoder.decode(bits)
+            insns.append(Insn(va, d))
+            va += d.length
+            if ends_block(d) or len(insns) == MAX_INSNS or not va & (PAGE - 1):
+                break
+        return insns
+
+    def _one_insn(self, pc):
+        """A block of the one instruction at ``pc``, never cached by address: for
+        a 32-bit instruction across a page boundary (it depends on two pages)
+        and for an instruction rerun alone to access a device (``EXIT_IO``)."""
+        _, bits = self.hart.fetch(pc)
+        fn, _ = self._compile([Insn(pc, decoder.decode(bits))])
+        return fn
+
+    def _compile(self, insns):
+        pc = insns[0].pc
+        bits = tuple(x.d.raw for x in insns)
+        hit = self.cache.compiled_code(pc, bits)
+        if hit is not None:
+            return hit
+        if self.log and self.log.enabled("in_asm"):
+            self.log.write("\n".join(self._disassemble(x) for x in insns))
+        name = f"tb_{pc:x}"
+        source = generate(name, insns)
+        if self.log and self.log.enabled("out_asm"):
+            self.log.write(source)
+        namespace = {}
+        exec(compile(source, f"<tb {pc:#x}>", "exec"), self.env, namespace)   # noqa: S102
+        fn = namespace[name]
+        self.cache.remember_code(pc, bits, fn, source)
+        return fn, source
+
+    def _disassemble(self, insn):
+        d = insn.d
+        text = self.disas(insn.pc, d.raw, d.length) if self.disas else d.name or "illegal"
+        return f"0x{insn.pc:016x}:  {d.raw:0{2 * d.length}x}  {text}"
+
+    def tb_source(self, pc):
+        """The generated Python source of the block at virtual ``pc`` (for debugging)."""
+        fn = self._lookup(pc)
+        return next(source for f, source in self.cache.compiled.values() if f is fn)
+
+    # ---- execution -----------------------------------------------------------
+    def run(self, budget):
+        """Execute blocks until about ``budget`` instructions retired; returns how
+        many (a trap taken counts as one, so a trap storm still ends the slice).
+
+        Returns early when the hart enters wfi with nothing pending
+        (``hart.waiting`` is then True) or on ``hart.exit_request``.
+        """
+        h = self.hart
+        W = h.words
+        st = h.state
+        jump = self.jump
+        stop = self.stop
+        lookup = self._lookup
+        trace = self.log is not None and (self.log.enabled("exec") or self.log.enabled("cpu"))
+        self.smc[0] = False
+        h.exit_request = False
+        pc = W[PC]
+        done = 0
+        retired = 0             # not yet added to minstret
+        io_next = False         # run one instruction with device access allowed
+        while done < budget and not h.exit_request:
+            if W[MIP] & W[MIE]:
+                cause = h.pending_interrupt()
+                if cause is not None:
+                    pc = h.take_trap(cause, 0, pc)
+            if trace:
+                self._trace(pc)
+            single = io_next
+            if single:
+                io_next = False
+                h.io_allowed = True
+                fn = None
+            else:
+                fn = jump.get(pc)
+            try:
+                if fn is None:
+                    fn = self._one_insn(pc) if single else lookup(pc)
+                pc, n = fn(budget - done)
+            except Trap as t:
+                if fn is None:              # the fetch of the block's first instruction
+                    n = 0
+                else:
+                    n, pc = stop
+                pc = h.take_trap(t.cause, t.tval, pc)
+                retired += n
+            except BlockExit as e:
+                kind = e.kind
+                n = stop[0] if kind >= EXIT_RETRY else stop[0] + 1
+                pc = stop[1] if e.pc is None else e.pc
+                self.smc[0] = False
+                st.minstret += retired + n      # exact before a retry or device access
+                retired = 0
+                if kind == EXIT_IO:
+                    # Not progress: the access itself comes next, even when
+                    # the budget is used up (else a budget of 1 never moves).
+                    io_next = True
+                    done += n
+                    continue
+                if kind == EXIT_WFI and not (W[MIP] & W[MIE]):
+                    h.waiting = True
+                    done += n
+                    break
+            else:
+                retired += n
+            if single:
+                h.io_allowed = False
+            done += n or 1
+        h.io_allowed = False
+        st.minstret += retired
+        W[PC] = pc
+        return done
+
+    def _trace(self, pc):
+        if self.log.enabled("exec"):
+            self.log.write(f"Trace {self.hart.hartid}: 0x{pc:016x}")
+        if self.log.enabled("cpu"):
+            self.log.write(dump_state(self.hart, pc))

@@ -1,0 +1,400 @@
+"""The python TCG engine (``-accel tcg,engine=python``) against the interpreter.
+
+* The ISA guest programs of tests/test_isa.py pass under the engine.
+* Lockstep: the interpreter and the engine run two machines built from the
+  same program, block by block: after each block of the engine the
+  interpreter is advanced to the same retired-instruction count, and the
+  whole architectural state (x, f, pc, privilege, CSRs, reservation) must
+  be equal, and RAM too.  Time is the retired-instruction count, so both
+  machines see the same timer values and interrupts.  This runs over the
+  guest programs, over random instruction sequences (hypothesis), and over
+  self-modifying code and faults in the middle of a block.
+"""
+
+import ctypes
+import struct
+import sys
+import threading
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from guestbuild import PYVIRT_MODULE, Runner, build_program, program_names, toolchain_missing
+from pyvirt.chardev import chardev_from_spec
+from pyvirt.core.clock import VirtualClock
+from pyvirt.core.mainloop import MainLoop
+from pyvirt.hw.misc import sifive_test
+from pyvirt.machine.riscv_virt import DRAM_BASE, RiscvVirt, VirtConfig
+from pyvirt.target.riscv.decode import TABLE
+from pyvirt.target.riscv.interp import Interpreter
+from pyvirt.target.riscv.state import PC, RiscvState, X0_SINK, word_index
+from pyvirt.tcg.pygen import PythonEngine
+
+MiB = 1 << 20
+PYTHON_ENGINE = Runner("pyvirt-python",
+                       (sys.executable, "-m", PYVIRT_MODULE, "-accel", "tcg,engine=python"),
+                       timeout=600)
+ICOUNT_SHIFT = 3            # the lockstep machines' clock: 8 ns per instruction
+MINSTRET = word_index("minstret")
+
+
+def _skip_without_toolchain():
+    reason = toolchain_missing()
+    if reason:
+        pytest.skip(reason)
+
+
+# ---- the ISA programs ---------------------------------------------------------
+@pytest.mark.parametrize("program", program_names())
+def test_isa_program(program):
+    _skip_without_toolchain()
+    result = PYTHON_ENGINE.run(build_program(program))
+    assert result.passed, f"{program} exited {result.returncode}; output:\n{result.output}"
+
+
+# ---- lockstep -----------------------------------------------------------------
+class Board:
+    """One virt machine with one hart and one engine, driven by hand.
+
+    Its clock counts instructions (``-icount``), from the hart's minstret,
+    so both machines of a lockstep run see the same time and interrupts,
+    and device accesses take the engines' exact-count path (EXIT_IO).
+    """
+
+    def __init__(self, engine_class, kernel=None):
+        self.clock = VirtualClock(icount_shift=ICOUNT_SHIFT)
+        self.finished = None
+        lock = threading.RLock()
+        serial = chardev_from_spec("null", MainLoop(self.clock, lock))
+        self.machine = RiscvVirt(VirtConfig(ram_size=16 * MiB, kernel=kernel and str(kernel)),
+                                 clock=self.clock, serial=serial, io_lock=lock,
+                                 shutdown=self._shutdown)
+        self.machine.boot()
+        self.hart = self.machine.harts[0]
+        self.clock.icount_source = lambda: self.hart.state.minstret
+        self.engine = engine_class(self.hart)
+
+    def _shutdown(self, kind, code):
+        self.finished = (kind, code)
+
+    @property
+    def words(self):
+        return self.hart.words
+
+    @property
+    def minstret(self):
+        return self.hart.words[MINSTRET]
+
+    def state(self):
+        w = self.hart.words.tolist()
+        w[X0_SINK] = 0          # scratch for writes to x0, not architectural
+        return w
+
+    def ram(self, lo=0, hi=None):
+        return bytes(self.machine.ram.view[lo:hi])
+
+
+def _field_names():
+    """The name of each 64-bit word of the state, for divergence reports."""
+    names = []
+    for name, ctype in RiscvState._fields_:
+        n = max(1, ctypes.sizeof(ctype) // 8)
+        names += [f"{name}[{i}]" for i in range(n)] if n > 1 else [name]
+    return names
+
+
+FIELD_NAMES = _field_names()
+
+
+def describe_divergence(ref, dut, what):
+    a, b = ref.state(), dut.state()
+    lines = [f"state diverged {what}:"]
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            lines.append(f"  {FIELD_NAMES[i]:<12} interp={x:#018x} python={y:#018x}")
+    lines.append(f"  interp pc={a[PC]:#x}  python pc={b[PC]:#x}")
+    return "\n".join(lines)
+
+
+def ram_divergence(ref, dut):
+    a, b = ref.ram(), dut.ram()
+    if a == b:
+        return None
+    pages = [p for p in range(0, len(a), 4096) if a[p:p + 4096] != b[p:p + 4096]]
+    return "RAM differs in pages at " + ", ".join(f"{DRAM_BASE + p:#x}" for p in pages[:8])
+
+
+def lockstep(ref, dut, max_insns, until=None, check_ram_every=512, ram_window=None):
+    """Run ``dut`` block by block and ``ref`` to the same point; fail on the first
+    difference.  Stops at the finisher, ``until(dut)``, or after about ``max_insns``.
+
+    The interpreter is stepped one instruction (or trap) at a time until its
+    state equals the engine's, at most as many steps as the block retired
+    plus a trap and an interrupt; it stops early at the same instruction
+    count and pc, where a difference is a divergence.  Stepping makes every
+    access of the interpreter see the exact count, so it runs without the
+    EXIT_IO detour that the engine takes.
+    """
+    ref.hart.io_sync = False
+    blocks = 0
+    executed = 0
+    while dut.finished is None and executed < max_insns and not (until and until(dut)):
+        before = dut.words[PC]
+        n = dut.engine.run(1)
+        executed += n
+        want = dut.state()
+        for _ in range(n + 2):
+            have = ref.state()
+            if have == want or (have[MINSTRET] == want[MINSTRET] and have[PC] == want[PC]):
+                break
+            ref.engine.run(1)
+        what = f"after the block at {before:#x} ({executed} instructions in)"
+        assert ref.state() == want, describe_divergence(ref, dut, what)
+        assert ref.hart.waiting == dut.hart.waiting, f"wfi state differs {what}"
+        blocks += 1
+        if ram_window is not None:
+            assert ref.ram(*ram_window) == dut.ram(*ram_window), f"RAM differs {what}"
+        if blocks % check_ram_every == 0:
+            diff = ram_divergence(ref, dut)
+            assert diff is None, f"{diff} {what}"
+        _advance_time(ref, dut)
+    assert ref.finished == dut.finished
+    diff = ram_divergence(ref, dut)
+    assert diff is None, diff
+    return blocks
+
+
+def _advance_time(ref, dut):
+    """Fire due timers on both; when both wait in wfi, skip to the next deadline."""
+    for b in (ref, dut):
+        b.clock.run_expired()
+    if dut.hart.waiting and not (dut.hart.state.mip & dut.hart.state.mie):
+        deadline = dut.clock.next_deadline()
+        if deadline is None:
+            return
+        for b in (ref, dut):
+            b.clock.add_idle(deadline - b.clock.now_ns())
+            b.clock.run_expired()
+    for b in (ref, dut):
+        if b.hart.state.mip & b.hart.state.mie:
+            b.hart.waiting = False
+
+
+def _stuck(board):
+    return board.hart.waiting and not (board.hart.state.mip & board.hart.state.mie)
+
+
+@pytest.mark.parametrize("program", program_names())
+def test_lockstep_guest_program(program):
+    _skip_without_toolchain()
+    elf = build_program(program)
+    ref, dut = Board(Interpreter, elf), Board(PythonEngine, elf)
+    lockstep(ref, dut, max_insns=3_000_000, until=_stuck)
+    assert dut.finished is not None, f"{program} did not finish in lockstep"
+    assert dut.finished[0] != sifive_test.FAIL, f"{program} failed: {dut.finished}"
+
+
+# ---- hand-assembled code --------------------------------------------------------
+_ENC = {name: (match, fmt) for name, _mask, match, fmt in TABLE}
+
+
+def enc(name, rd=0, rs1=0, rs2=0, imm=0):
+    """Encode one 32-bit instruction from the decoder's own table."""
+    match, fmt = _ENC[name]
+    if fmt in ("R", "CSR"):
+        return match | rd << 7 | rs1 << 15 | rs2 << 20 | (imm & 0xFFF) << 20 * (fmt == "CSR")
+    if fmt in ("I", "SH6", "SH5"):
+        return match | rd << 7 | rs1 << 15 | (imm & 0xFFF) << 20
+    if fmt == "S":
+        return match | rs1 << 15 | rs2 << 20 | (imm & 0x1F) << 7 | (imm >> 5 & 0x7F) << 25
+    if fmt == "B":
+        return (match | rs1 << 15 | rs2 << 20 | (imm >> 11 & 1) << 7 | (imm >> 1 & 0xF) << 8
+                | (imm >> 5 & 0x3F) << 25 | (imm >> 12 & 1) << 31)
+    if fmt == "U":
+        return match | rd << 7 | (imm & 0xFFFFF000)
+    if fmt == "J":
+        return (match | rd << 7 | (imm >> 12 & 0xFF) << 12 | (imm >> 11 & 1) << 20
+                | (imm >> 1 & 0x3FF) << 21 | (imm >> 20 & 1) << 31)
+    return match
+
+
+def boards_with_code(words, regs=None, setup=None):
+    """(interp, python) boards with ``words`` at DRAM_BASE, pc there, M-mode."""
+    code = struct.pack(f"<{len(words)}I", *words)
+    pair = []
+    for cls in (Interpreter, PythonEngine):
+        b = Board(cls)
+        b.machine.bus.write_bytes(DRAM_BASE, code)
+        b.words[PC] = DRAM_BASE
+        for r, v in (regs or {}).items():
+            b.words[r] = v
+        if setup:
+            setup(b)
+        pair.append(b)
+    return pair
+
+
+def at(addr):
+    return lambda b: b.words[PC] == addr
+
+
+def test_encoder_round_trip():
+    from pyvirt.target.riscv.decode import decode
+    d = decode(enc("sd", rs1=5, rs2=6, imm=-24))
+    assert (d.name, d.fields) == ("sd", {"rs1": 5, "rs2": 6, "imm": -24})
+    d = decode(enc("bne", rs1=1, rs2=2, imm=-4096))
+    assert (d.name, d.fields["imm"]) == ("bne", -4096)
+    d = decode(enc("jal", rd=1, imm=-8))
+    assert (d.name, d.fields["imm"]) == ("jal", -8)
+
+
+def test_self_modifying_code_within_a_block():
+    """A store rewrites the next instruction of the running block: it runs the new one."""
+    new = enc("addi", rd=5, imm=2)
+    words = [enc("sw", rs1=7, rs2=6, imm=0),      # rewrite the next instruction
+             enc("addi", rd=5, imm=1),             # becomes addi x5, x0, 2
+             enc("addi", rd=8, rs1=5, imm=10),
+             enc("jal", imm=0)]                    # j .
+    end = DRAM_BASE + 12
+    ref, dut = boards_with_code(words, {6: new, 7: DRAM_BASE + 4})
+    lockstep(ref, dut, 100, until=at(end))
+    assert dut.words[5] == 2 and dut.words[8] == 12
+    # The same code at the same pc once more, now with the original bytes: the
+    # block is translated again, not taken from a stale cache.
+    for b in (ref, dut):
+        b.machine.bus.write_bytes(DRAM_BASE + 4, struct.pack("<I", enc("addi", rd=5, imm=3)))
+        b.words[6] = enc("addi", rd=5, imm=3)
+        b.words[PC] = DRAM_BASE
+    lockstep(ref, dut, 200, until=at(end))
+    assert dut.words[5] == 3
+
+
+def test_self_modifying_code_in_a_loop():
+    """A loop block that patches its own body every iteration (loop counter x9)."""
+    words = [enc("addi", rd=9, imm=5),                       # 0: x9 = 5
+             enc("addi", rd=10, rs1=10, imm=1),              # 4: loop: x10 += 1 (patched)
+             enc("addi", rd=6, rs1=6, imm=1 << 7),           # 8: bump the rd field: x10 -> x11...
+             enc("sw", rs1=7, rs2=6, imm=0),                 # c: store over insn at 4
+             enc("addi", rd=9, rs1=9, imm=-1),               # 10
+             enc("bne", rs1=9, rs2=0, imm=-16),              # 14: back to 4
+             enc("jal", imm=0)]                              # 18
+    first = enc("addi", rd=10, rs1=10, imm=1)
+    ref, dut = boards_with_code(words, {6: first, 7: DRAM_BASE + 4})
+    lockstep(ref, dut, 1000, until=at(DRAM_BASE + 0x18))
+    # Pass k ran "addi x(10+k), x10, 1": each pass ran the instruction the
+    # previous pass stored.
+    assert [dut.words[r] for r in range(10, 15)] == [1, 2, 2, 2, 2]
+
+
+def test_access_fault_in_the_middle_of_a_block():
+    """Registers written before the faulting load are stored, pc and minstret exact."""
+    handler = DRAM_BASE + 0x100
+    words = [enc("addi", rd=5, imm=7),
+             enc("addi", rd=6, rs1=5, imm=1),
+             enc("ld", rd=7, rs1=0, imm=0x10),             # no memory at 0x10: load access fault
+             enc("addi", rd=8, imm=9),
+             enc("jal", imm=0)]
+    words += [0] * ((0x100 - 4 * len(words)) // 4) + [enc("jal", imm=0)]
+
+    def setup(b):
+        b.hart.state.mtvec = handler
+
+    ref, dut = boards_with_code(words, setup=setup)
+    lockstep(ref, dut, 100, until=at(handler))
+    st = dut.hart.state
+    assert (dut.words[5], dut.words[6], dut.words[7], dut.words[8]) == (7, 8, 0, 0)
+    assert (st.mcause, st.mepc, st.mtval, st.minstret) == (5, DRAM_BASE + 8, 0x10, 2)
+
+
+def test_page_fault_in_the_middle_of_a_block():
+    """S-mode under Sv39: a store to an unmapped page faults mid-block."""
+    root = DRAM_BASE + 0x4000
+    handler = DRAM_BASE + 0x100
+    words = [enc("addi", rd=5, imm=3),
+             enc("sd", rs1=10, rs2=5, imm=0),             # mapped: DRAM gigapage
+             enc("addi", rd=6, imm=4),
+             enc("sd", rs1=11, rs2=6, imm=8),             # 0x40000008: unmapped
+             enc("addi", rd=7, imm=5),
+             enc("jal", imm=0)]
+    words += [0] * ((0x100 - 4 * len(words)) // 4) + [enc("jal", imm=0)]
+    scratch = DRAM_BASE + 0x8000
+
+    def setup(b):
+        pte = (DRAM_BASE >> 12) << 10 | 0xCF           # V R W X A D: a 1 GiB leaf
+        b.machine.bus.write_bytes(root + 8 * 2, struct.pack("<Q", pte))
+        s = b.hart.state
+        s.mtvec = handler
+        s.satp = 8 << 60 | root >> 12
+        b.hart.set_priv(1)
+
+    ref, dut = boards_with_code(words, {10: scratch, 11: 0x40000000}, setup=setup)
+    lockstep(ref, dut, 100, until=at(handler))
+    st = dut.hart.state
+    assert (dut.words[5], dut.words[6], dut.words[7]) == (3, 4, 0)
+    assert (st.mcause, st.mepc, st.mtval) == (15, DRAM_BASE + 12, 0x40000008)
+    assert dut.ram(0x8000, 0x8008) == struct.pack("<Q", 3)
+
+
+# ---- random instruction sequences ---------------------------------------------
+ALU_R = ["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and", "addw", "subw",
+         "sllw", "srlw", "sraw", "mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu",
+         "mulw", "divw", "divuw", "remw", "remuw"]
+ALU_I = ["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"]
+SHIFT_I = {"slli": 63, "srli": 63, "srai": 63, "slliw": 31, "srliw": 31, "sraiw": 31}
+LOADS = ["lb", "lh", "lw", "ld", "lbu", "lhu", "lwu"]
+STORES = ["sb", "sh", "sw", "sd"]
+BRANCHES = ["beq", "bne", "blt", "bge", "bltu", "bgeu"]
+SCRATCH_REG, LOOP_REG = 31, 30
+SCRATCH = DRAM_BASE + 0x10000
+REGS = st.sampled_from([0, 1, 5, 6, 7, 8, 9, 10])     # few, so results feed each other
+IMM12 = st.integers(-2048, 2047)
+
+alu_r = st.builds(lambda n, d, a, b: [enc(n, rd=d, rs1=a, rs2=b)],
+                  st.sampled_from(ALU_R), REGS, REGS, REGS)
+alu_i = st.builds(lambda n, d, a, i: [enc(n, rd=d, rs1=a, imm=i)],
+                  st.sampled_from(ALU_I), REGS, REGS, IMM12)
+shift_i = st.sampled_from(sorted(SHIFT_I)).flatmap(
+    lambda n: st.builds(lambda d, a, s: [enc(n, rd=d, rs1=a, imm=s | (0x400 if n.startswith("sra") else 0))],
+                        REGS, REGS, st.integers(0, SHIFT_I[n])))
+upper = st.builds(lambda n, d, i: [enc(n, rd=d, imm=i << 12)],
+                  st.sampled_from(["lui", "auipc"]), REGS, st.integers(0, 0xFFFFF))
+load = st.builds(lambda n, d, off: [enc(n, rd=d, rs1=SCRATCH_REG, imm=off)],
+                 st.sampled_from(LOADS), REGS, st.integers(0, 2040))
+store = st.builds(lambda n, s, off: [enc(n, rs1=SCRATCH_REG, rs2=s, imm=off)],
+                  st.sampled_from(STORES), REGS, st.integers(0, 2040))
+simple = st.one_of(alu_r, alu_i, shift_i, upper, load, store)
+
+
+def _branch_over(name, a, b, body):
+    """``if cond: skip body`` -- a forward branch over a few instructions."""
+    return [enc(name, rs1=a, rs2=b, imm=4 * (len(body) + 1))] + body
+
+
+def _counted_loop(count, body):
+    """x30 = count; do body while --x30 != 0 (a backward branch)."""
+    back = -4 * (len(body) + 1)
+    return ([enc("addi", rd=LOOP_REG, imm=count)] + body
+            + [enc("addi", rd=LOOP_REG, rs1=LOOP_REG, imm=-1),
+               enc("bne", rs1=LOOP_REG, rs2=0, imm=back)])
+
+
+flat_body = st.lists(st.one_of(alu_r, alu_i, shift_i, load, store), min_size=1, max_size=4) \
+    .map(lambda parts: [w for p in parts for w in p])
+branch = st.builds(_branch_over, st.sampled_from(BRANCHES), REGS, REGS, flat_body)
+loop = st.builds(_counted_loop, st.integers(1, 6), flat_body)
+program = st.lists(st.one_of(simple, simple, branch, loop), min_size=1, max_size=40) \
+    .map(lambda parts: [w for p in parts for w in p] + [enc("jal", imm=0)])
+reg_values = st.lists(st.one_of(st.integers(0, (1 << 64) - 1), st.sampled_from(
+    [0, 1, 2, (1 << 63), (1 << 64) - 1, (1 << 31), (1 << 32) - 1, 0xFFFFFFFF80000000])),
+    min_size=8, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(program, reg_values)
+def test_lockstep_random_sequences(words, values):
+    regs = dict(zip([1, 5, 6, 7, 8, 9, 10, 11], values))
+    regs[SCRATCH_REG] = SCRATCH
+    ref, dut = boards_with_code(words, regs)
+    end = DRAM_BASE + 4 * (len(words) - 1)
+    lockstep(ref, dut, 5000, until=at(end), ram_window=(0x10000, 0x11000))
+    assert dut.words[PC] == end
