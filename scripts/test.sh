@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
-exec .venv/bin/python -m pytest -q "$@"
+# Tests are mostly independent emulator runs: spread them over the cores.
+exec .venv/bin/python -m pytest -q -n "${PYTEST_JOBS:-auto}" "$@"
