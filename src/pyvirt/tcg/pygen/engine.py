@@ -13,15 +13,19 @@ hart.  Retired instructions are added to ``minstret`` before anything that
 may read it (``EXIT_RETRY`` re-executes an exact counter read).
 """
 
+import struct
+
 from ...target.riscv import decode as decoder
 from ...target.riscv.cpu_bits import ACCESS_FETCH
 from ...target.riscv.hart import MIE, MIP
 from ...target.riscv.interp import dump_state
 from ...target.riscv.state import PC
 from ...target.riscv.traps import EXIT_IO, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
-from .pygen import Insn, ends_block, generate
+from .pygen import LOADS, STORES, Insn, continuation, generate
 from .tb import TBCache, TranslationBlock
 
+FORMATS = {(1, False): "<B", (2, False): "<H", (4, False): "<I", (8, False): "<Q",
+           (1, True): "<b", (2, True): "<h", (4, True): "<i", (8, True): "<q"}
 #: Longest block, in guest instructions.
 MAX_INSNS = 64
 PAGE = 4096
@@ -43,7 +47,11 @@ class PythonEngine:
         self.smc = [False]
         env = dict(hart.helpers)
         env.update(X=hart.words, STOP=self.stop, SMC=self.smc, BlockExit=BlockExit,
-                   ILLEGAL=hart.illegal)
+                   ILLEGAL=hart.illegal, RAM=hart.ram.view, TLB_R=hart.tlb_r, TLB_W=hart.tlb_w)
+        for helper, (size, signed) in LOADS.items():
+            env["R" + helper] = struct.Struct(FORMATS[size, signed]).unpack_from
+        for helper, size in STORES.items():
+            env["W" + helper] = struct.Struct(FORMATS[size, False]).pack_into
         self.env = env
         hart.tlb_flush_listeners.append(self._flush_fetch)
         hart.code_pages.listeners.append(self._invalidate)
@@ -112,7 +120,9 @@ class PythonEngine:
         return TranslationBlock(pc, pa, fn, source, len(insns))
 
     def _decode_block(self, pc, pa):
+        """The instructions of the block at ``pc`` along its fall-through path."""
         insns = []
+        seen = set()
         va = pc
         while True:
             try:
@@ -125,10 +135,11 @@ class PythonEngine:
                 if not insns:
                     return None
                 break
-            d = decoder.decode(bits)
-            insns.append(Insn(va, d))
-            va += d.length
-            if ends_block(d) or len(insns) == MAX_INSNS or not va & (PAGE - 1):
+            insn = Insn(va, decoder.decode(bits))
+            insns.append(insn)
+            seen.add(va)
+            va = continuation(insn, pc, seen)
+            if va is None or len(insns) == MAX_INSNS:
                 break
         return insns
 

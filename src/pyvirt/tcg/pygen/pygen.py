@@ -64,8 +64,18 @@ _CONSTANTS = {"M": f"{M_MASK:#x}", "S": f"{SIGN:#x}", "BOX": f"{BOX:#x}"}
 _TRANSFER = re.compile(r"^(?:if (?P<cond>.*): )?return (?P<target>.*)$")
 _WRITE_RD = "X[rd] = "
 _OPERANDS = ("rd", "rs1", "rs2", "rs3", "imm", "rm", "csr")
+BRANCHES = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu"})
 
 INDENT = "    "
+
+
+#: The softmmu fast path inlined for the memory helpers: (TLB, access
+#: function in the block's globals, bytes, signed) -- see ``hart._make_load``.
+LOADS = {"LB": (1, True), "LH": (2, True), "LW": (4, True), "LD": (8, False),
+         "LBU": (1, False), "LHU": (2, False), "LWU": (4, False)}
+STORES = {"SB": 1, "SH": 2, "SW": 4, "SD": 8}
+_LOAD_LINE = re.compile(r"^X\[rd\] = (%s)\((.*)\)$" % "|".join(LOADS))
+_STORE_LINE = re.compile(r"^(%s)\((.*), (X\[rs2\])\)$" % "|".join(STORES))
 
 
 class Template:
@@ -74,6 +84,9 @@ class Template:
     def __init__(self, name, body):
         self.name = name
         self.lines = body.split("\n")
+        #: (helper, address expression[, value expression]) of a plain load or store
+        self.load = _LOAD_LINE.match(body)
+        self.store = _STORE_LINE.match(body)
         calls = set(_CALL.findall(body))
         self.may_raise = bool(calls - PURE_HELPERS)
         self.stores = bool(calls & STORE_HELPERS)
@@ -90,6 +103,22 @@ ILLEGAL.helper_exit = True
 
 def template_of(d):
     return TEMPLATES[d.name] if d.name is not None else ILLEGAL
+
+
+_ADD_ZERO = re.compile(r"\((?:0 \+ (\w+)|(\w+) \+ 0)\)")
+_MASKED_VALUE = re.compile(r"^(\w+) & 0xffffffffffffffff$")
+
+
+def _simplify(text):
+    """Fold what operands of 0 leave of a template (``mv``, ``li``, ``0(rs1)``):
+    ``(0 + x5)`` is ``x5``, and a register or small constant needs no mask."""
+    text = _ADD_ZERO.sub(lambda m: m.group(1) or m.group(2), text)
+    return _MASKED_VALUE.sub(r"\1", text)
+
+
+def _in_page(size):
+    """The test that an access of ``size`` bytes at ``a`` stays in its page."""
+    return "" if size == 1 else f" and a & 4095 <= {4096 - size}"
 
 
 def ends_block(d):
@@ -124,17 +153,18 @@ class Insn:
 
     def _fields(self, text):
         text = _FIELD.sub(lambda m: self._field_text(m.group(1)), text)
-        return _CONST.sub(lambda m: _CONSTANTS[m.group(1)], text)
+        return _simplify(_CONST.sub(lambda m: _CONSTANTS[m.group(1)], text))
 
     def statements_on_state(self):
         """The template against the state words ``X`` (helper-exit instructions)."""
         return [self._fields(_REG.sub(lambda m: f"X[{self.values[m.group(1)]}]", line))
                 for line in self.t.lines]
 
-    def statements_on_locals(self, regs_read, regs_written):
-        """The template against register locals; records which it uses.
+    def statements_on_locals(self, regs_read, regs_written, k):
+        """The template against register locals, as instruction ``k`` of its
+        block; records which registers it uses.
 
-        A control transfer ``return T`` comes out as ``nxt = ...``.
+        A control transfer comes out as an ``Exit(cond, target)`` among the lines.
         """
         out = []
 
@@ -145,6 +175,10 @@ class Insn:
             regs_read.add(n)
             return reg_local(n)
 
+        if self.t.load:
+            return self._inline_load(read, regs_written)
+        if self.t.store:
+            return self._inline_store(read, k)
         for line in self.t.lines:
             target = None
             if line.startswith(_WRITE_RD):
@@ -160,84 +194,224 @@ class Insn:
             line = self._fields(_REG.sub(read, line))
             m = _TRANSFER.match(line)
             if m:
-                if m.group("cond"):
-                    line = f"nxt = {m.group('target')} if {m.group('cond')} else {self.next_pc:#x}"
-                else:
-                    line = f"nxt = {m.group('target')}"
-            elif target is not None:
-                line = f"{target} = {line}"
-            out.append(line)
+                out.append(Exit(m.group("cond"), m.group("target")))
+            else:
+                out.append(line if target is None else f"{target} = {line}")
+        if self.t.stores:
+            out.append(self._left_code(k))
         return out
+
+    def _left_code(self, k):
+        """After a store: leave if it hit translated code (the rest may have changed)."""
+        return f"if SMC[0]: i = {k + 1}; raise BlockExit({self.next_pc:#x}, {EXIT_RETRY})"
+
+    def _inline_load(self, read, regs_written):
+        """``rd = LD(addr)`` with the TLB hit path inline and the helper as miss path."""
+        helper, addr = self.t.load.groups()
+        size, signed = LOADS[helper]
+        rd = self.values["rd"]
+        if rd == X0_SINK:
+            target = "_"
+        else:
+            regs_written.add(rd)
+            target = reg_local(rd)
+        value = f"R{helper}(RAM, o + (a & 4095))[0]" + (" & 0xffffffffffffffff" if signed else "")
+        return [f"a = {self._fields(_REG.sub(read, addr))}",
+                "o = TLB_R.get(a >> 12)",
+                f"{target} = {value} if o is not None{_in_page(size)} else {helper}(a)"]
+
+    def _inline_store(self, read, k):
+        """``ST(addr, value)`` with the TLB hit path inline; the helper on a miss may
+        hit translated code (then leave after it: see ``SMC``)."""
+        helper, addr, value = self.t.store.groups()
+        size = STORES[helper]
+        value = self._fields(_REG.sub(read, value))
+        masked = value if size == 8 else f"{value} & {(1 << 8 * size) - 1:#x}"
+        return [f"a = {self._fields(_REG.sub(read, addr))}",
+                "o = TLB_W.get(a >> 12)",
+                f"if o is not None{_in_page(size)}: W{helper}(RAM, o + (a & 4095), {masked})",
+                "else:",
+                f"{INDENT}{helper}(a, {value})",
+                INDENT + self._left_code(k)]
 
     def static_target(self):
         """The constant target of a pc-relative branch or jump, else None."""
-        if self.d.name in ("jal", "beq", "bne", "blt", "bge", "bltu", "bgeu"):
+        if self.d.name in BRANCHES or self.d.name == "jal":
             return (self.pc + self.values["imm"]) & M_MASK
         return None
 
 
+class Exit:
+    """A control transfer in a template: ``if cond: return target``."""
+    __slots__ = ("cond", "target")
+
+    def __init__(self, cond, target):
+        self.cond = cond
+        self.target = target
+
+
+def continuation(insn, start, seen):
+    """Where decoding of the block goes on after ``insn``, or None if it ends.
+
+    A conditional branch goes on at its fall-through (the taken side leaves
+    the block), a direct jump at its target; both only within the page of
+    ``start`` and not back into the block (a jump back to ``start`` is the
+    block's loop).
+    """
+    d = insn.d
+    if d.name in BRANCHES:
+        nxt = insn.next_pc
+    elif d.name == "jal":
+        nxt = insn.static_target()
+        if nxt in seen:
+            return None
+    elif ends_block(d):
+        return None
+    else:
+        nxt = insn.next_pc
+    return nxt if (nxt ^ start) >> 12 == 0 else None
+
+
+class _Emitter:
+    """The lines of one block function, with indentation."""
+
+    def __init__(self):
+        self.lines = []
+        self.depth = 1
+
+    def __call__(self, *lines):
+        self.lines += [INDENT * self.depth + line for line in lines]
+
+    def block(self, header):
+        self(header)
+        return _Indent(self)
+
+
+class _Indent:
+    def __init__(self, emit):
+        self.emit = emit
+
+    def __enter__(self):
+        self.emit.depth += 1
+
+    def __exit__(self, *exc):
+        self.emit.depth -= 1
+
+
 def generate(name, insns):
-    """Source of ``def name(left) -> (next_pc, retired)`` for the block ``insns``."""
+    """Source of ``def name(left) -> (next_pc, retired)`` for the block ``insns``.
+
+    ``insns`` are in execution order along the block's fall-through path:
+    after a conditional branch comes its fall-through, after a followed
+    jump its target.
+    """
     start = insns[0].pc
     last = insns[-1]
     exit_insn = last if last.t.helper_exit else None
     body_insns = insns[:-1] if exit_insn else insns
-    transfer = bool(body_insns) and body_insns[-1].t.transfers
-    loop = transfer and body_insns[-1].static_target() == start
     count = len(insns)
+    loop = any(x.static_target() == start for x in body_insns)
     pcs = tuple(x.pc for x in insns) + (last.next_pc,)
 
     reads, writes = set(), set()
-    body = []
-    raising = False
-    for k, insn in enumerate(body_insns):
-        body.append(f"# {insn.pc:#x}: {insn.d.name or 'illegal'}")
-        if insn.t.may_raise:
-            body.append(f"i = {k}")
-            raising = True
-        body.extend(insn.statements_on_locals(reads, writes))
-        if insn.t.stores:
-            body.append(f"if SMC[0]: i = {k + 1}; raise BlockExit({insn.next_pc:#x}, {EXIT_RETRY})")
+    per_insn, written = [], []       # written: registers each instruction writes
+    for k, x in enumerate(body_insns):
+        w = set()
+        per_insn.append(x.statements_on_locals(reads, w, k))
+        written.append(w)
+        writes |= w
+    raising = any(x.t.may_raise for x in body_insns)
     regs = sorted(reads | writes)
-    store_back = [f"X[{n}] = {reg_local(n)}" for n in sorted(writes)]
+    done = "n + " if loop else ""
+    # Registers that may differ from X at an exit: those written so far, and
+    # in a loop also those its earlier passes wrote (up to its last back edge).
+    back_edges = [k for k, x in enumerate(body_insns) if x.static_target() == start]
+    dirty = set().union(*written[:back_edges[-1] + 1]) if loop else set()
 
-    lines = [f"def {name}(left):"]
-    lines += [INDENT + f"{reg_local(n)} = X[{n}]" for n in regs]
-    if loop:
-        lines.append(INDENT + "n = 0")
-    if raising:
-        lines.append(INDENT + "i = 0")
-    depth = 2 if raising else 1
-    if raising:
-        lines.append(INDENT + "try:")
-    if loop:
-        lines.append(INDENT * depth + "while True:")
-        lines += [INDENT * (depth + 1) + s for s in body]
-        lines.append(INDENT * (depth + 1) + f"n += {len(body_insns)}")
-        lines.append(INDENT * (depth + 1)
-                     + f"if nxt != {start:#x} or n >= left or X[{MIP}] & X[{MIE}]: break")
-    else:
-        lines += [INDENT * depth + s for s in body]
-    if raising:
-        lines.append(INDENT + "except BaseException:")
-        lines += [INDENT * 2 + s for s in store_back]
-        lines.append(INDENT * 2 + f"STOP[0] = {'n + i' if loop else 'i'}")
-        lines.append(INDENT * 2 + f"STOP[1] = {_tuple(pcs)}[i]")
-        lines.append(INDENT * 2 + "raise")
-    lines += [INDENT + s for s in store_back]
+    def store(regs_):
+        return [f"X[{n}] = {reg_local(n)}" for n in sorted(regs_)]
 
-    if exit_insn is not None:
-        lines.append(INDENT + f"# {exit_insn.pc:#x}: {exit_insn.d.name or 'illegal'}")
-        lines.append(INDENT + f"STOP[0] = {len(body_insns)}")
-        lines.append(INDENT + f"STOP[1] = {exit_insn.pc:#x}")
-        lines += [INDENT + s for s in exit_insn.statements_on_state()]
-        nxt = f"{exit_insn.next_pc:#x}"
-    elif transfer:
-        nxt = "nxt"
+    emit = _Emitter()
+    emit(*(f"{reg_local(n)} = X[{n}]" for n in regs))
+    if loop:
+        emit("n = 0")
+    if raising:
+        emit("i = 0")
+
+    def leave(target, retired):
+        emit(*store(dirty), f"return {target}, {done}{retired}")
+
+    def transfer(insn, k, exit_):
+        """Code for ``exit_`` of ``insn`` (index ``k``); True if control cannot go on."""
+        if exit_.cond is None and k + 1 < count:
+            return False                    # a direct jump decoded through
+        if insn.static_target() == start:   # back to the top of the loop
+            def again():
+                emit(f"n += {k + 1}",
+                     f"if n < left and not X[{MIP}] & X[{MIE}]: continue",
+                     *store(dirty), f"return {start:#x}, n")
+        else:
+            def again():
+                leave(exit_.target, k + 1)
+        if exit_.cond is None:
+            again()
+            return True
+        with emit.block(f"if {exit_.cond}:"):
+            again()
+        return False
+
+    def body():
+        for k, (insn, lines) in enumerate(zip(body_insns, per_insn)):
+            emit(f"# {insn.pc:#x}: {insn.d.name or 'illegal'}")
+            if insn.t.may_raise:
+                emit(f"i = {k}")
+            dirty.update(written[k])
+            for line in lines:
+                if isinstance(line, Exit):
+                    if transfer(insn, k, line):
+                        return False
+                else:
+                    emit(line)
+        return True
+
+    def loop_body():
+        if not loop:
+            return body()
+        with emit.block("while True:"):
+            goes_on = body()
+            if goes_on:
+                emit("break")
+        return goes_on
+
+    if raising:
+        with emit.block("try:"):
+            goes_on = loop_body()
+        with emit.block("except BaseException:"):
+            emit(*store(writes),
+                 f"STOP[0] = {done}i",
+                 f"STOP[1] = {_tuple(pcs)}[i]",
+                 "raise")
     else:
-        nxt = f"{last.next_pc:#x}"
-    lines.append(INDENT + f"return {nxt}, {'n' if loop else count}")
-    return "\n".join(lines) + "\n"
+        goes_on = loop_body()
+    if not goes_on:
+        return _source(name, emit.lines)
+
+    # Falling off the end of the block: past a limit, or into a helper exit.
+    retired = len(body_insns)
+    if exit_insn is None:
+        leave(f"{last.next_pc:#x}", retired)
+        return _source(name, emit.lines)
+    emit(*store(writes),
+         f"# {exit_insn.pc:#x}: {exit_insn.d.name or 'illegal'}",
+         f"STOP[0] = {done}{retired}",
+         f"STOP[1] = {exit_insn.pc:#x}",
+         *exit_insn.statements_on_state(),
+         f"return {exit_insn.next_pc:#x}, {done}{count}")
+    return _source(name, emit.lines)
+
+
+def _source(name, lines):
+    return "\n".join([f"def {name}(left):"] + lines) + "\n"
 
 
 def _tuple(values):
