@@ -18,7 +18,7 @@ import struct
 from ...target.riscv import decode as decoder
 from ...target.riscv.cpu_bits import ACCESS_FETCH
 from ...target.riscv.hart import MIE, MIP
-from ...target.riscv.interp import dump_state
+from ...target.riscv.interp import Interpreter, dump_state
 from ...target.riscv.state import PC
 from ...target.riscv.traps import EXIT_IO, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
 from .pygen import LOADS, STORES, Insn, continuation, generate
@@ -26,6 +26,13 @@ from .tb import TBCache, TranslationBlock
 
 FORMATS = {(1, False): "<B", (2, False): "<H", (4, False): "<I", (8, False): "<Q",
            (1, True): "<b", (2, True): "<h", (4, True): "<i", (8, True): "<q"}
+#: Compile a block the second time its start is reached: most boot code
+#: runs once, and compiling costs as much as interpreting it a hundred times.
+HOT_AFTER = 8
+#: Instructions interpreted per visit to code still cold.
+COLD_RUN = 16
+#: Cold block starts remembered before the counts start over.
+MAX_COLD = 1 << 16
 #: Longest block, in guest instructions.
 MAX_INSNS = 64
 PAGE = 4096
@@ -34,11 +41,16 @@ PAGE = 4096
 class PythonEngine:
     name = "python"
 
-    def __init__(self, hart, log=None, disas=None, cache=None):
+    def __init__(self, hart, log=None, disas=None, cache=None, hot_after=HOT_AFTER):
         self.hart = hart
         self.log = log
         self.disas = disas
         self.cache = cache or TBCache()
+        #: Code starting at a (pc, pa) is compiled once it has been reached this
+        #: many times; until then the interpreter runs it.
+        self.hot_after = hot_after
+        self.heat = {}          # (pc, pa) -> times reached while cold
+        self.cold = Interpreter(hart, log, disas) if hot_after > 1 else None
         self.jump = {}          # virtual pc -> block function, valid under the current TLB
         self.xlate = {}         # virtual page -> physical page, for fetch
         #: [retired, pc] of the instruction that raised, written by blocks.
@@ -71,8 +83,9 @@ class PythonEngine:
                 del jump[tb.pc]
         self.smc[0] = True
 
-    def _lookup(self, pc):
-        """The block function for ``pc``, translating it if needed (may raise Trap)."""
+    def _lookup(self, pc, compile_now=False):
+        """The block function for ``pc``, translating it if needed (may raise Trap);
+        None while the code there is still cold."""
         vpn = pc >> 12
         ppn = self.xlate.get(vpn)
         if ppn is None:
@@ -81,6 +94,8 @@ class PythonEngine:
         pa = (ppn << 12) | (pc & 4095)
         tb = self.cache.get(pc, pa)
         if tb is None:
+            if self.cold is not None and not compile_now and self._still_cold((pc, pa)):
+                return None
             tb = self._translate(pc, pa)
             if tb is None:
                 return self._one_insn(pc)
@@ -91,6 +106,16 @@ class PythonEngine:
             self.hart.code_pages.mark(tb.page)
         self.jump[pc] = tb.fn
         return tb.fn
+
+    def _still_cold(self, key):
+        heat = self.heat.get(key, 0) + 1
+        if heat >= self.hot_after:
+            self.heat.pop(key, None)
+            return False
+        if len(self.heat) >= MAX_COLD:
+            self.heat.clear()
+        self.heat[key] = heat
+        return True
 
     def _fetch(self, va, pa):
         """Instruction bits at ``va`` (physical ``pa``, same page): 16 or 32 bits, or
@@ -176,7 +201,7 @@ class PythonEngine:
 
     def tb_source(self, pc):
         """The generated Python source of the block at virtual ``pc`` (for debugging)."""
-        fn = self._lookup(pc)
+        fn = self._lookup(pc, compile_now=True)
         return next(source for f, source in self.cache.compiled.values() if f is fn)
 
     # ---- execution -----------------------------------------------------------
@@ -217,6 +242,12 @@ class PythonEngine:
             try:
                 if fn is None:
                     fn = self._one_insn(pc) if single else lookup(pc)
+                    if fn is None:
+                        pc, n, retired = self._run_cold(pc, retired)
+                        done += n
+                        if h.waiting:
+                            break
+                        continue
                 pc, n = fn(budget - done)
             except Trap as t:
                 if fn is None:              # the fetch of the block's first instruction
@@ -251,6 +282,18 @@ class PythonEngine:
         st.minstret += retired
         W[PC] = pc
         return done
+
+    def _run_cold(self, pc, retired):
+        """Interpret code not yet worth compiling: about a block's worth.
+
+        Returns (pc, progress, retired); the interpreter counts minstret
+        itself, so what this engine has not yet counted goes in first.
+        """
+        h = self.hart
+        h.state.minstret += retired
+        h.words[PC] = pc
+        n = self.cold.run(COLD_RUN)
+        return h.words[PC], n, 0
 
     def _trace(self, pc):
         if self.log.enabled("exec"):
