@@ -60,6 +60,13 @@ class PythonEngine:
         env = dict(hart.helpers)
         env.update(X=hart.words, STOP=self.stop, SMC=self.smc, BlockExit=BlockExit,
                    ILLEGAL=hart.illegal, RAM=hart.ram.view, TLB_R=hart.tlb_r, TLB_W=hart.tlb_w)
+        words = hart.words
+
+        def store_back(values, regs):
+            for n, name in regs:
+                if name in values:
+                    words[n] = values[name]
+        env["STORE_BACK"] = store_back
         for helper, (size, signed) in LOADS.items():
             env["R" + helper] = struct.Struct(FORMATS[size, signed]).unpack_from
         for helper, size in STORES.items():

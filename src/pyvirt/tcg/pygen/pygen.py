@@ -313,26 +313,29 @@ def generate(name, insns):
     loop = any(x.static_target() == start for x in body_insns)
     pcs = tuple(x.pc for x in insns) + (last.next_pc,)
 
-    reads, writes = set(), set()
+    writes = set()
     per_insn, written = [], []       # written: registers each instruction writes
+    loads = set()                    # registers read before the block writes them
     for k, x in enumerate(body_insns):
-        w = set()
-        per_insn.append(x.statements_on_locals(reads, w, k))
+        r, w = set(), set()
+        per_insn.append(x.statements_on_locals(r, w, k))
+        loads |= r - writes
         written.append(w)
         writes |= w
     raising = any(x.t.may_raise for x in body_insns)
-    regs = sorted(reads | writes)
     done = "n + " if loop else ""
     # Registers that may differ from X at an exit: those written so far, and
-    # in a loop also those its earlier passes wrote (up to its last back edge).
+    # in a loop also those its earlier passes wrote (up to its last back edge),
+    # which must then hold their value from X before the first pass does.
     back_edges = [k for k, x in enumerate(body_insns) if x.static_target() == start]
     dirty = set().union(*written[:back_edges[-1] + 1]) if loop else set()
+    loads |= dirty
 
     def store(regs_):
         return [f"X[{n}] = {reg_local(n)}" for n in sorted(regs_)]
 
     emit = _Emitter()
-    emit(*(f"{reg_local(n)} = X[{n}]" for n in regs))
+    emit(*(f"{reg_local(n)} = X[{n}]" for n in sorted(loads)))
     if loop:
         emit("n = 0")
     if raising:
@@ -387,7 +390,9 @@ def generate(name, insns):
         with emit.block("try:"):
             goes_on = loop_body()
         with emit.block("except BaseException:"):
-            emit(*store(writes),
+            # Those written so far (the others are not even assigned yet)
+            regs = ", ".join(f"({n}, {reg_local(n)!r})" for n in sorted(writes))
+            emit(f"STORE_BACK(locals(), ({regs},))" if writes else "pass",
                  f"STOP[0] = {done}i",
                  f"STOP[1] = {_tuple(pcs)}[i]",
                  "raise")
