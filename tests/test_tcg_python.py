@@ -402,3 +402,13 @@ def test_lockstep_random_sequences(words, values):
     end = DRAM_BASE + 4 * (len(words) - 1)
     lockstep(ref, dut, 5000, until=at(end), ram_window=(0x10000, 0x11000))
     assert dut.words[PC] == end
+
+
+def test_block_source_for_debugging():
+    """``tb_source(pc)``: the generated Python of the block at pc, compiled on demand."""
+    words = [enc("addi", rd=5, imm=1), enc("bne", rs1=5, rs2=0, imm=-4)]
+    _, dut = boards_with_code(words)
+    engine = PythonEngine(dut.hart)         # tiered: this code is still cold
+    source = engine.tb_source(DRAM_BASE)
+    assert source.startswith(f"def tb_{DRAM_BASE:x}(left):")
+    assert "x5 = 1" in source and "while True:" in source

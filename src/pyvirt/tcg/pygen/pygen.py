@@ -4,39 +4,49 @@ Each guest instruction's one-statement template from
 ``target.riscv.semantics`` is specialised with its decoded operands and
 address, and the statements of a whole block become one function::
 
-    def tb_80000040(left):          # left: instructions the caller allows
-        x10 = X[10]; x11 = X[11]    # guest registers live in locals
+    def tb_80000040(left):              # left: instructions the caller allows
+        x10 = X[10]                     # registers read before written: locals
+        i = 0
         try:
-            i = 0                   # index of the instruction that may raise
-            x11 = LD((x10 + 8) & M)
+            # 0x80000040: ld
+            i = 0                       # the instruction that may raise
+            a = (x10 + 8) & 0xffffffffffffffff
+            o = TLB_R.get(a >> 12)      # the softmmu hit path, inline
+            x11 = RLD(RAM, o + (a & 4095))[0] if o is not None and ... else LD(a)
+            # 0x80000044: beq
+            if x11 == 0:
+                X[11] = x11             # store back what is dirty, and leave
+                return 0x80000080, 2    # (next pc, instructions retired)
             ...
-        except BaseException:       # precise exceptions: store what retired
-            X[11] = x11
-            STOP[0] = i; STOP[1] = (0x80000040, ...)[i]
+        except BaseException:           # precise exceptions
+            STORE_BACK(locals(), ((11, 'x11'), ...))
+            STOP[0] = i; STOP[1] = (0x80000040, 0x80000044, ...)[i]
             raise
-        X[11] = x11
-        return nxt, 3               # next pc, instructions retired
 
 How templates are specialised:
 
-* ``X[rd]``, ``X[rs1]``... become locals ``x5``/``f3`` (loaded once at entry,
-  stored back at every exit); reads of x0 become ``0``; a write to x0
-  (``X0_SINK``) is dropped unless the statement calls a helper that can
-  have an effect (a load can fault), which then assigns ``_``.
+* ``X[rd]``, ``X[rs1]``... become locals ``x5``/``f3``; reads of x0 become
+  ``0``; a write to x0 (``X0_SINK``) is dropped unless the statement calls
+  a helper that can have an effect (a load can fault), which then assigns
+  ``_``.
 * ``pc``, ``imm``, ``ln``... become constants, ``M``/``S``/``BOX`` literals,
-  so CPython's compiler folds pc-relative addresses.
-* ``return T`` (a control transfer) becomes ``nxt = T``, and
-  ``if C: return T`` becomes ``nxt = T if C else <fall-through>``.
+  so CPython's compiler folds pc-relative addresses; operands of 0 fold away.
+* ``if C: return T`` (a branch) becomes a side exit ``if C: <store>; return
+  T, k``, and the block goes on at the fall-through; a direct jump within the
+  page is followed; ``return T`` at the end (``jalr``) is the last exit.
+* Plain loads and stores get the TLB hit path of ``hart._make_load`` /
+  ``_make_store`` inline and call the helper on a miss.
 * An instruction that ends the block through a helper (CSR access, xRET,
   ecall, wfi, fences) runs after the registers are stored back, with its
   template unchanged against ``X``, since those helpers read or write the
   state words themselves.
-* A block whose last instruction branches back to its own start becomes a
-  ``while True:`` loop that leaves when the branch falls through, the
-  budget ``left`` is used up or an interrupt is pending.
-* Stores can hit a page holding translated code (``hart.CodePages``);
-  then ``SMC[0]`` is set, and the block leaves right after the store so
-  the rest of the page is translated again from the new bytes.
+* A branch back to the block's start makes the body a ``while True:`` loop,
+  which leaves when the budget ``left`` is used up or an interrupt is
+  pending.
+* Stores can hit a page holding translated code (``hart.CodePages``; such
+  pages are never in the store TLB); then ``SMC[0]`` is set, and the block
+  leaves right after the store so the rest is translated again from the
+  new bytes.
 
 The generated function reports instructions retired before an exception
 in ``STOP`` = [retired, pc of the instruction that raised].
