@@ -30,7 +30,7 @@ FORMATS = {(1, False): "<B", (2, False): "<H", (4, False): "<I", (8, False): "<Q
 #: runs once, and compiling costs as much as interpreting it a hundred times.
 HOT_AFTER = 8
 #: Instructions interpreted per visit to code still cold.
-COLD_RUN = 16
+COLD_RUN = 48
 #: Cold block starts remembered before the counts start over.
 MAX_COLD = 1 << 16
 #: Longest block, in guest instructions.
