@@ -30,6 +30,7 @@ from pyvirt.target.riscv.decode import TABLE
 from pyvirt.target.riscv.interp import Interpreter
 from pyvirt.target.riscv.state import PC, RiscvState, X0_SINK, word_index
 from pyvirt.tcg.pygen import PythonEngine
+from pyvirt.tcg.pygen.tb import TBCache
 
 MiB = 1 << 20
 PYTHON_ENGINE = Runner("pyvirt-python",
@@ -40,6 +41,11 @@ MINSTRET = word_index("minstret")
 #: The engine compiling every block the first time (no interpreted cold code),
 #: so that lockstep runs compare generated code with the interpreter.
 COMPILED = functools.partial(PythonEngine, hot_after=1)
+
+
+def small_cache(hart):
+    """Compiling every block, into a cache so small that it is flushed all the time."""
+    return PythonEngine(hart, hot_after=1, cache=TBCache(max_tbs=8))
 
 
 def _skip_without_toolchain():
@@ -187,7 +193,8 @@ def _stuck(board):
     return board.hart.waiting and not (board.hart.state.mip & board.hart.state.mie)
 
 
-@pytest.mark.parametrize("engine", [COMPILED, PythonEngine], ids=["compiled", "tiered"])
+@pytest.mark.parametrize("engine", [COMPILED, PythonEngine, small_cache],
+                         ids=["compiled", "tiered", "small-cache"])
 @pytest.mark.parametrize("program", program_names())
 def test_lockstep_guest_program(program, engine):
     _skip_without_toolchain()
