@@ -1,16 +1,23 @@
 """The ``python`` TCG engine: run translation blocks compiled to Python.
 
-From a pc, instructions are fetched and decoded up to one that ends a block
-(a branch, a CSR access, a fence...), a page boundary or ``MAX_INSNS``;
-``pygen`` writes one Python function for the run, compiled once and kept
-in a ``TBCache``.  The loop here finds the block for the pc (a dict from
-virtual pc to function, dropped with the hart's TLB), checks interrupts
-between blocks, calls it, and turns what it raised into the same
-architectural effects as the reference interpreter (``target/riscv/interp``):
-a ``Trap`` enters the handler with pc at the faulting instruction, a
-``BlockExit`` continues at its pc, ``wfi`` with nothing pending parks the
-hart.  Retired instructions are added to ``minstret`` before anything that
-may read it (``EXIT_RETRY`` re-executes an exact counter read).
+From a pc, instructions are fetched and decoded along the fall-through path
+(through conditional branches, following direct jumps) up to one that ends
+a block (an indirect jump, a CSR access, a fence...), the end of the page
+or ``MAX_INSNS``; ``pygen`` writes one Python function for them, compiled
+once and kept in a ``TBCache``.  Code is compiled only once it is hot: the
+first ``HOT_AFTER - 1`` times a block start is reached, the reference
+interpreter runs it instead (boot code mostly runs once, and compiling a
+block costs as much as interpreting it a hundred times).
+
+The loop here finds the block for the pc (a dict from virtual pc to
+function, dropped with the hart's TLB), checks interrupts between blocks,
+calls it, and turns what it raised into the same architectural effects as
+the interpreter (``target/riscv/interp``): a ``Trap`` enters the handler
+with pc at the faulting instruction, a ``BlockExit`` continues at its pc,
+``wfi`` with nothing pending parks the hart, ``EXIT_IO`` reruns the
+instruction alone with device access allowed.  Retired instructions are
+added to ``minstret`` before anything that may read it (``EXIT_RETRY``
+re-executes an exact counter read, ``EXIT_IO`` a device access).
 """
 
 import struct
@@ -24,10 +31,10 @@ from ...target.riscv.traps import EXIT_IO, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
 from .pygen import LOADS, STORES, Insn, continuation, generate
 from .tb import TBCache, TranslationBlock
 
+#: struct formats of the inline loads and stores, by (size, signed).
 FORMATS = {(1, False): "<B", (2, False): "<H", (4, False): "<I", (8, False): "<Q",
            (1, True): "<b", (2, True): "<h", (4, True): "<i", (8, True): "<q"}
-#: Compile a block the second time its start is reached: most boot code
-#: runs once, and compiling costs as much as interpreting it a hundred times.
+#: A block is compiled the time its start is reached this often (1: at once).
 HOT_AFTER = 8
 #: Instructions interpreted per visit to code still cold.
 COLD_RUN = 48
