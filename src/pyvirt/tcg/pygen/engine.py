@@ -155,8 +155,8 @@ class PythonEngine:
             h.io_allowed = io_allowed
         if insns is None:
             return None
-        fn, source = self._compile(insns)
-        return TranslationBlock(pc, pa, fn, source, len(insns))
+        fn, _ = self._compile(insns)
+        return TranslationBlock(pc, pa, fn)
 
     def _decode_block(self, pc, pa):
         """The instructions of the block at ``pc`` along its fall-through path."""

@@ -19,14 +19,12 @@ MAX_TBS = 16384
 
 
 class TranslationBlock:
-    __slots__ = ("pc", "pa", "fn", "source", "length")
+    __slots__ = ("pc", "pa", "fn")
 
-    def __init__(self, pc, pa, fn, source, length):
+    def __init__(self, pc, pa, fn):
         self.pc = pc
         self.pa = pa
         self.fn = fn
-        self.source = source
-        self.length = length    # guest instructions
 
     @property
     def page(self):
