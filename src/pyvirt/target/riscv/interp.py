@@ -167,7 +167,9 @@ class Interpreter:
                     done += i
                     break
             st.minstret += i
-            done += i or 1
+            # A trap storm must end the slice too, but a device access only
+            # left to sync the count: its single step comes next.
+            done += i or (0 if single else 1)
         h.io_allowed = False
         W[PC] = pc
         return done
