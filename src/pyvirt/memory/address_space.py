@@ -97,11 +97,15 @@ class AddressSpace:
             return None
         return r.region.ram, r.region.ram_offset + r.offset + (addr - r.start)
 
-    def read(self, addr: int, size: int) -> int:
+    def _locate(self, addr):
+        """(FlatRange, offset in its region) for ``addr``, or raise Unassigned."""
         r = self.lookup(addr)
         if r is None:
             raise Unassigned(addr)
-        off = r.offset + (addr - r.start)
+        return r, r.offset + (addr - r.start)
+
+    def read(self, addr: int, size: int) -> int:
+        r, off = self._locate(addr)
         reg = r.region
         if reg.kind == IO:
             return reg.ops.read(off, size)
@@ -111,10 +115,7 @@ class AddressSpace:
         return int.from_bytes(reg.ram.view[o:o + size], "little")
 
     def write(self, addr: int, size: int, value: int) -> None:
-        r = self.lookup(addr)
-        if r is None:
-            raise Unassigned(addr)
-        off = r.offset + (addr - r.start)
+        r, off = self._locate(addr)
         reg = r.region
         if reg.kind == IO:
             reg.ops.write(off, size, value & ((1 << (8 * size)) - 1))

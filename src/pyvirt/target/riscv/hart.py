@@ -456,6 +456,11 @@ class Hart:
                 return INTERRUPT_FLAG | bit
         return None
 
+    def take_interrupt(self, pc):
+        """pc after taking the interrupt to take now, if any."""
+        cause = self.pending_interrupt()
+        return pc if cause is None else self.take_trap(cause, 0, pc)
+
     def set_irq(self, bit, level):
         """A device line into mip (MTIP, MSIP, MEIP, SEIP) changed."""
         with self.irq_lock:

@@ -129,9 +129,7 @@ class Interpreter:
         h.exit_request = False
         while done < budget and not h.exit_request:
             if W[MIP] & W[MIE]:
-                cause = h.pending_interrupt()
-                if cause is not None:
-                    pc = h.take_trap(cause, 0, pc)
+                pc = h.take_interrupt(pc)
             if trace:
                 self._trace(pc)
             arr = tlb_x.get(pc >> 12)

@@ -241,9 +241,7 @@ class PythonEngine:
         io_next = False         # run one instruction with device access allowed
         while done < budget and not h.exit_request:
             if W[MIP] & W[MIE]:
-                cause = h.pending_interrupt()
-                if cause is not None:
-                    pc = h.take_trap(cause, 0, pc)
+                pc = h.take_interrupt(pc)
             if trace:
                 self._trace(pc)
             single = io_next
