@@ -77,10 +77,18 @@ class Chardev:
 
 
 def write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to a blocking fd."""
+    """Write all of ``data`` to a blocking fd.
+
+    If the host side has gone away (the reader of a pipe exited, a pty was
+    hung up), the bytes are dropped, as on a serial line nobody listens
+    to: the guest must not die of it.
+    """
     view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        pass
 
 
 class FdChardev(Chardev):

@@ -304,6 +304,6 @@ class RiscvVirt:
     def reset(self):
         for dev in self.devices:
             dev.reset()
-        self.ram.view[:] = bytes(len(self.ram.view))
+        self.ram.clear()
         self.code_pages.flush()
         self.boot()

@@ -21,3 +21,7 @@ class GuestRAM:
 
     def load(self, offset: int, data: bytes) -> None:
         self.view[offset:offset + len(data)] = data
+
+    def clear(self) -> None:
+        """Zero all of it (machine reset), giving the pages back to the host."""
+        self.mmap.madvise(mmap.MADV_DONTNEED)
