@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,34 @@ def test_finisher_pass_exits_0(binary):
 def test_reset_with_no_reboot_exits_0(binary):
     result = run_guest(binary, finisher_program(FINISHER_RESET), "-no-reboot")
     assert result.returncode == 0, result.stderr
+
+
+def test_reset_without_no_reboot_boots_again():
+    """The reset request restarts the machine from the boot ROM (RAM
+    cleared, images reloaded): a program that prints, then resets, prints
+    again and again until stopped."""
+    elf = guest("print_then_reset", """
+    li t0, UART_BASE
+    li t1, 'B'
+    sb t1, 0(t0)
+    li t0, TEST_DEVICE
+    li t1, 0x7777
+    sw t1, 0(t0)
+1:  j 1b
+""")
+    proc = subprocess.Popen(emulator_argv("pyvirt", "-M", "virt", "-bios", "none", "-nographic",
+                                          "-kernel", str(elf)),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    watchdog = threading.Timer(60, proc.kill)    # no output at all must not hang the suite
+    watchdog.start()
+    try:
+        boots = proc.stdout.read(3)
+    finally:
+        watchdog.cancel()
+        proc.kill()
+        _, err = proc.communicate()
+    assert boots == b"BBB", err.decode(errors="replace")
 
 
 @pytest.mark.parametrize("binary", BINARIES)
