@@ -9,8 +9,7 @@ privilege state, so the engine must leave the current block.
 """
 
 from .cpu_bits import (FFLAGS_MASK, MEDELEG_WRITABLE, MIP_WRITABLE, MSTATUS_FS,
-                       MSTATUS_SD, MSTATUS_SXL, MSTATUS_UXL, MSTATUS_WRITABLE, PRV_M, PRV_U,
-                       S_INTERRUPTS, SATP_MODE_BARE, SATP_MODE_SHIFT, SATP_MODE_SV39,
+                       MSTATUS_SD, MSTATUS_WRITABLE, S_INTERRUPTS, SATP_MODE_BARE, SATP_MODE_SHIFT, SATP_MODE_SV39,
                        SATP_MODE_SV48, SATP_PPN, SSTATUS_MASK, XLEN64)
 
 NUM_PMP = 16
@@ -191,5 +190,4 @@ def read_only(num):
     return (num >> 10) & 3 == 3
 
 
-__all__ = ["CSRS", "COUNTER_CSRS", "EXACT_COUNT_CSRS", "csr_name", "min_priv", "read_only",
-           "PRV_M", "PRV_U"]
+__all__ = ["CSRS", "COUNTER_CSRS", "EXACT_COUNT_CSRS", "csr_name", "min_priv", "read_only"]
