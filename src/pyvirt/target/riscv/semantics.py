@@ -116,15 +116,15 @@ _SYSTEM = {
 
 # AMO combiners: (old, operand, size) -> new; min/max compare as signed or unsigned.
 AMO_OPS = {
-    "swap": "lambda a, b, sgn: b",
-    "add": "lambda a, b, sgn: a + b",
-    "xor": "lambda a, b, sgn: a ^ b",
-    "and": "lambda a, b, sgn: a & b",
-    "or": "lambda a, b, sgn: a | b",
-    "min": "lambda a, b, sgn: a if (a ^ sgn) < (b ^ sgn) else b",
-    "max": "lambda a, b, sgn: a if (a ^ sgn) > (b ^ sgn) else b",
-    "minu": "lambda a, b, sgn: a if a < b else b",
-    "maxu": "lambda a, b, sgn: a if a > b else b",
+    "swap": lambda a, b, sgn: b,
+    "add": lambda a, b, sgn: a + b,
+    "xor": lambda a, b, sgn: a ^ b,
+    "and": lambda a, b, sgn: a & b,
+    "or": lambda a, b, sgn: a | b,
+    "min": lambda a, b, sgn: a if (a ^ sgn) < (b ^ sgn) else b,
+    "max": lambda a, b, sgn: a if (a ^ sgn) > (b ^ sgn) else b,
+    "minu": lambda a, b, sgn: a if a < b else b,
+    "maxu": lambda a, b, sgn: a if a > b else b,
 }
 
 _ATOMIC = {}
