@@ -20,8 +20,7 @@ from ..errors import PyvirtError
 from ..hw.misc import sifive_test
 from ..machine.riscv_virt import RiscvVirt, VirtConfig
 from ..target.riscv.disas import Disassembler
-from ..target.riscv.interp import Interpreter
-from ..tcg.pygen import PythonEngine
+from ..tcg.engines import DEFAULT_ENGINE, ENGINES
 from ..tcg.rr import RoundRobin
 from .options import parse_args
 
@@ -33,7 +32,6 @@ ACCEPTED = ("machine", "cpu", "accel", "smp", "m", "name", "bios", "kernel", "in
             "dtb", "device", "serial", "nographic", "display", "nodefaults", "no-reboot", "S",
             "d", "D", "icount")
 MACHINES = {"virt": "RISC-V VirtIO board"}
-ENGINES = {"interp": Interpreter, "python": PythonEngine}
 DEVICES = {"loader": "Generic Loader"}
 CPUS = ("rv64",)
 
@@ -64,7 +62,7 @@ def _config(opts):
         if name != "tcg":
             raise PyvirtError(f"-accel {name}: only the tcg accelerator can run riscv64 "
                               f"guests on this host")
-        engine = accel.pop("engine", "interp")
+        engine = accel.pop("engine", DEFAULT_ENGINE)
         if engine not in ENGINES:
             raise PyvirtError(f"-accel tcg,engine={engine}: unknown engine "
                               f"(available: {', '.join(ENGINES)})")
@@ -170,7 +168,7 @@ class Session:
                 raise PyvirtError(f"-machine dumpdtb={self.dumpdtb}: {err.strerror}") from None
             return 0
         disas = Disassembler() if self.log.enabled("in_asm") else None
-        engine = next((a.get("engine", "interp") for a in self.opts.accels), "interp")
+        engine = next((a.get("engine", DEFAULT_ENGINE) for a in self.opts.accels), DEFAULT_ENGINE)
         engines = [ENGINES[engine](h, self.log, disas) for h in m.harts]
         self.rr = self._vcpu_loop(engines)
         self.mainloop.start_thread()

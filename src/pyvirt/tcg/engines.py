@@ -1,0 +1,14 @@
+"""The TCG engines every front end can run a hart with, by the name
+``-accel tcg,engine=NAME`` gives them.
+
+Each engine is a class built as ``Engine(hart, log, disas)`` with
+``run(budget)`` returning the instructions retired; ``interp`` is the
+reference the others are checked against.
+"""
+
+from ..target.riscv.interp import Interpreter
+from .pygen import PythonEngine
+
+ENGINES = {"interp": Interpreter, "python": PythonEngine}
+#: What ``-accel tcg`` without an engine runs.
+DEFAULT_ENGINE = "interp"

@@ -1,0 +1,151 @@
+"""TCG ops: the small typed intermediate form between a guest front end and
+the backends (QEMU's tcg-op.h / tcg-opc.h, reduced to what a 64-bit RISC
+guest needs).
+
+A translation block is translated to a flat list of ``Op``s.  Every value
+is an unsigned 64-bit integer.  Operands are:
+
+- ``Glob(i)``: word ``i`` of the CPU state structure (guest integer and FP
+  registers, pc, CSR words) — the backends address it at byte offset 8*i;
+- ``Temp(n)``: a temporary that lives for one block;
+- ``Const(v)``: a 64-bit constant (``v`` already reduced modulo 2**64);
+- ``Label(n)``: a branch target inside the block.
+
+Guest memory accesses are ``qemu_ld``/``qemu_st`` with a size and
+signedness (the MMU mode is part of the block's key, not of the op);
+everything the IR does not model is a ``call`` of a named hart helper,
+which may raise a guest exception.  ``insn_start`` marks each guest
+instruction, so a backend can restore the exact guest pc and retired count
+when an op raises (QEMU's restore_state_to_opc).
+"""
+
+from dataclasses import dataclass
+
+M64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    index: int
+
+    def __str__(self):
+        return f"g{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Temp:
+    n: int
+
+    def __str__(self):
+        return f"t{self.n}"
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: int
+
+    def __str__(self):
+        return f"${self.value:#x}"
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    n: int
+
+    def __str__(self):
+        return f"L{self.n}"
+
+
+# Conditions of setcond/brcond, on unsigned 64-bit values or their signed
+# (two's complement) reading.
+COND_EQ, COND_NE, COND_LT, COND_GE, COND_LTU, COND_GEU = "eq", "ne", "lt", "ge", "ltu", "geu"
+CONDS = (COND_EQ, COND_NE, COND_LT, COND_GE, COND_LTU, COND_GEU)
+INVERT = {COND_EQ: COND_NE, COND_NE: COND_EQ, COND_LT: COND_GE, COND_GE: COND_LT,
+          COND_LTU: COND_GEU, COND_GEU: COND_LTU}
+
+
+@dataclass(frozen=True, slots=True)
+class OpDef:
+    """Operand shape of an opcode: outputs, inputs, then constant arguments."""
+    nout: int
+    nin: int
+    nconst: int = 0
+    side_effects: bool = False     # must not be removed even if outputs are dead
+    can_raise: bool = False        # may leave the block with a guest exception
+    ends_bb: bool = False          # control does not fall through to the next op
+
+
+#: The opcodes.  ``args`` of an Op are ``outputs + inputs + constants``.
+OPDEFS = {
+    "mov":      OpDef(1, 1),
+    # 64-bit arithmetic, modulo 2**64; shift counts are in 0..63.
+    "add":      OpDef(1, 2), "sub": OpDef(1, 2), "mul": OpDef(1, 2),
+    "and":      OpDef(1, 2), "or": OpDef(1, 2), "xor": OpDef(1, 2),
+    "shl":      OpDef(1, 2), "shr": OpDef(1, 2), "sar": OpDef(1, 2),
+    "neg":      OpDef(1, 1), "not": OpDef(1, 1),
+    # Sign / zero extension of the low 8, 16 or 32 bits.
+    "ext8s":    OpDef(1, 1), "ext16s": OpDef(1, 1), "ext32s": OpDef(1, 1),
+    "ext8u":    OpDef(1, 1), "ext16u": OpDef(1, 1), "ext32u": OpDef(1, 1),
+    # High 64 bits of the 128-bit product: signed x signed, unsigned x
+    # unsigned, signed x unsigned.
+    "mulsh":    OpDef(1, 2), "muluh": OpDef(1, 2), "mulsuh": OpDef(1, 2),
+    # Division with RISC-V's results for a zero divisor and for overflow
+    # (x / 0 = all ones, x % 0 = x, MIN / -1 = MIN, MIN % -1 = 0): no op
+    # ever traps on the host.
+    "div":      OpDef(1, 2), "divu": OpDef(1, 2), "rem": OpDef(1, 2), "remu": OpDef(1, 2),
+    # out = 1 if (in0 cond in1) else 0
+    "setcond":  OpDef(1, 2, 1),
+    # Guest memory: out = load(addr), size in bytes and signedness;
+    # store(addr, value) of size bytes.
+    "qemu_ld":  OpDef(1, 1, 2, side_effects=True, can_raise=True),
+    "qemu_st":  OpDef(0, 2, 1, side_effects=True, can_raise=True),
+    # outputs = helper(*inputs); consts: (helper name, number of outputs).
+    # A call may read and write any guest state (it sees the state words),
+    # so globals are written back before it and reloaded after it.
+    "call":     OpDef(-1, -1, 1, side_effects=True, can_raise=True),
+    # Control flow inside the block.
+    "set_label": OpDef(0, 0, 1, side_effects=True),
+    "br":       OpDef(0, 0, 1, side_effects=True, ends_bb=True),
+    "brcond":   OpDef(0, 2, 2, side_effects=True),        # consts: cond, label
+    # A guest instruction starts: consts (guest pc, index within the block).
+    "insn_start": OpDef(0, 0, 2, side_effects=True),
+    # Leave the block for a guest pc known at translation time (chainable,
+    # QEMU's goto_tb), or for a computed one (QEMU's exit_tb + lookup).
+    "goto_tb":  OpDef(0, 0, 1, side_effects=True, ends_bb=True),
+    "exit_tb":  OpDef(0, 1, 0, side_effects=True, ends_bb=True),
+}
+
+
+@dataclass(slots=True)
+class Op:
+    opc: str
+    outs: tuple = ()
+    ins: tuple = ()
+    consts: tuple = ()
+
+    def __str__(self):
+        parts = [str(a) for a in self.outs + self.ins]
+        parts += [c if isinstance(c, str) else (str(c) if not isinstance(c, int) else hex(c))
+                  for c in self.consts]
+        return f"{self.opc:<10} " + ",".join(parts)
+
+
+@dataclass(slots=True)
+class OpBlock:
+    """The ops of one translation block and what a backend needs to run it."""
+    pc: int                       # guest virtual pc of the first instruction
+    ops: list
+    ninsns: int                   # guest instructions in the block
+    ntemps: int = 0
+    nlabels: int = 0
+
+    def dump(self):
+        """Text as QEMU's ``-d op``: one op per line, instruction starts
+        as ``---- pc`` lines."""
+        lines = []
+        for op in self.ops:
+            if op.opc == "insn_start":
+                lines.append(f" ---- {op.consts[0]:016x}")
+            else:
+                lines.append(" " + str(op))
+        return "\n".join(lines)
