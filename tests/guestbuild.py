@@ -101,11 +101,13 @@ class GuestResult:
 
 @dataclass(frozen=True)
 class Runner:
-    """One way of running a guest program: the real QEMU or pyvirt."""
+    """One way of running a guest program: the real QEMU or pyvirt (with
+    its default TCG engine, or with the one ``engine`` names)."""
 
     name: str
     command: tuple[str, ...]
     timeout: float
+    engine: str | None = None
 
     def unavailable(self) -> str | None:
         """Why this runner can't be used here, or None."""
@@ -115,7 +117,12 @@ class Runner:
             found = importlib.util.find_spec(PYVIRT_MODULE) is not None
         except ImportError:
             found = False
-        return None if found else f"{PYVIRT_MODULE} not importable yet"
+        if not found:
+            return f"{PYVIRT_MODULE} not importable yet"
+        from pyvirt.tcg.engines import ENGINES
+        if self.engine is not None and self.engine not in ENGINES:
+            return f"the {self.engine} engine is not available on this host"
+        return None
 
     def run(self, elf: Path) -> GuestResult:
         try:
@@ -132,8 +139,18 @@ class Runner:
         return GuestResult(proc.returncode, output)
 
 
+PYVIRT_TIMEOUT = float(os.environ.get("PYVIRT_GUEST_TIMEOUT", 600))
+#: Every TCG engine pyvirt may have; a runner for one the host lacks skips.
+ENGINE_NAMES = ("interp", "python", "native")
+#: The pyvirt runner of each engine, named "pyvirt-ENGINE".
+ENGINE_RUNNERS = {
+    f"pyvirt-{engine}": Runner(f"pyvirt-{engine}", (sys.executable, "-m", PYVIRT_MODULE, "-accel",
+                                                    f"tcg,engine={engine}"),
+                               PYVIRT_TIMEOUT, engine)
+    for engine in ENGINE_NAMES
+}
 RUNNERS = {
     "qemu": Runner("qemu", (QEMU,), timeout=60),
-    "pyvirt": Runner("pyvirt", (sys.executable, "-m", PYVIRT_MODULE),
-                     timeout=float(os.environ.get("PYVIRT_GUEST_TIMEOUT", 600))),
+    "pyvirt": Runner("pyvirt", (sys.executable, "-m", PYVIRT_MODULE), PYVIRT_TIMEOUT),
+    **ENGINE_RUNNERS,
 }

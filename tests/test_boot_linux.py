@@ -15,16 +15,21 @@ import re
 
 import pytest
 
+from guestbuild import ENGINE_RUNNERS
 from helpers_console import Console, emulator_argv, unavailable
 
 LINUX_BOOT = os.environ.get("PYVIRT_LINUX_BOOT", "1") == "1"
 
-BINARIES = [
-    pytest.param("pyvirt", marks=[
-        pytest.mark.slow,
-        pytest.mark.skipif(not LINUX_BOOT, reason="PYVIRT_LINUX_BOOT=0: the pyvirt boots "
-                           "(several minutes each in the interpreter) were not asked for")]),
-    "qemu",
+_PYVIRT_MARKS = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not LINUX_BOOT, reason="PYVIRT_LINUX_BOOT=0: the pyvirt boots "
+                       "(minutes each without the native engine) were not asked for")]
+# Every engine boots one hart; two harts run under the default engine (the
+# round-robin loop and IPIs are engine-independent) and under QEMU.
+CASES = [
+    *(pytest.param(runner, 1, marks=_PYVIRT_MARKS) for runner in ENGINE_RUNNERS),
+    pytest.param("pyvirt", 2, marks=_PYVIRT_MARKS),
+    ("qemu", 1), ("qemu", 2),
 ]
 
 # The kernel's crypto self-tests are half of the boot's guest instructions
@@ -32,7 +37,8 @@ BINARIES = [
 APPEND = "console=ttyS0 cryptomgr.notests"
 
 # Seconds to the shell, and for each command at it.
-TIMEOUTS = {"pyvirt": (float(os.environ.get("PYVIRT_LINUX_TIMEOUT", 3600)), 600), "qemu": (180, 60)}
+PYVIRT_TIMEOUTS = (float(os.environ.get("PYVIRT_LINUX_TIMEOUT", 3600)), 600)
+QEMU_TIMEOUTS = (180, 60)
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +56,14 @@ def line(text: str) -> re.Pattern:
     return re.compile(rf"^{re.escape(text)}\r?$", re.MULTILINE)
 
 
-@pytest.mark.parametrize("binary", BINARIES)
-@pytest.mark.parametrize("harts", [1, 2])
+@pytest.mark.parametrize("binary, harts", CASES)
 def test_linux_shell(binary, harts, images):
     from pyvirt.images import READY_MARKER
 
     reason = unavailable(binary)
     if reason:
         pytest.skip(reason)
-    boot, command = TIMEOUTS[binary]
+    boot, command = QEMU_TIMEOUTS if binary == "qemu" else PYVIRT_TIMEOUTS
     argv = emulator_argv(binary, "-M", "virt", "-m", "512M", "-smp", str(harts), "-nographic",
                          "-kernel", str(images.kernel), "-initrd", str(images.initrd),
                          "-append", APPEND)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pytest
 
+from guestbuild import ENGINE_RUNNERS
 from helpers_console import Console, emulator_argv, unavailable
 
-# The oracle's run takes half a second; only pyvirt's is slow.
-BINARIES = [pytest.param("pyvirt", marks=pytest.mark.slow), "qemu"]
+# The oracle's run takes half a second; only pyvirt's are slow.
+BINARIES = [*(pytest.param(runner, marks=pytest.mark.slow) for runner in ENGINE_RUNNERS), "qemu"]
 BOOT_TIMEOUT = 300     # s, to the autoboot countdown: ~10 s in pyvirt today
 COMMAND_TIMEOUT = 60   # s, for each command at the prompt
 PROMPT = r"=> $"

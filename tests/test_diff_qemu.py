@@ -16,7 +16,7 @@ import struct
 
 import pytest
 
-from guestbuild import RUNNERS, build_source, toolchain_missing
+from guestbuild import ENGINE_RUNNERS, RUNNERS, build_source, toolchain_missing
 
 INT_VALUES = [
     0, 1, 2, 0x7f, 0x80000000, 0x7fffffff, 0xffffffff, 0x7fffffffffffffff,
@@ -313,11 +313,12 @@ def test_oracle_dump(name):
     assert sum(1 for line in lines if line.startswith(("x", "f"))) >= 63
 
 
+@pytest.mark.parametrize("engine", ENGINE_RUNNERS)
 @pytest.mark.parametrize("name", PROGRAMS)
-def test_pyvirt_matches_qemu(name):
-    _skip_unless("qemu", "pyvirt")
+def test_pyvirt_matches_qemu(name, engine):
+    _skip_unless("qemu", engine)
     expected = _qemu_dump(name)
-    result = RUNNERS["pyvirt"].run(_elf(name))
+    result = RUNNERS[engine].run(_elf(name))
     got = result.output.splitlines()
     for i, (want, have) in enumerate(zip(expected, got)):
         assert have == want, f"{name}: line {i + 1} differs: pyvirt {have!r}, QEMU {want!r}"
