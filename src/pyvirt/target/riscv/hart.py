@@ -77,6 +77,8 @@ class CodePages:
             self.pages.add(ppn)
             for h in self.harts:
                 h.tlb_w.clear()
+                for fn in h.tlb_w_flush_listeners:
+                    fn()
 
     def written(self, paddr, size):
         first, last = paddr >> 12, (paddr + size - 1) >> 12
@@ -116,6 +118,9 @@ class Hart:
         #: Engines register fn(vpn=None) to drop their fetch-side caches: all of
         #: them, or only virtual page ``vpn``.
         self.tlb_flush_listeners = []
+        #: fn() of engines with their own copy of ``tlb_w``, called when the
+        #: store side alone is cleared (a page became a code page).
+        self.tlb_w_flush_listeners = []
         self.mtime = lambda: 0
         self.counters_synced = False
         self.irq_lock = threading.Lock()
