@@ -99,10 +99,15 @@ OPDEFS = {
     # store(addr, value) of size bytes.
     "qemu_ld":  OpDef(1, 1, 2, side_effects=True, can_raise=True),
     "qemu_st":  OpDef(0, 2, 1, side_effects=True, can_raise=True),
-    # outputs = helper(*inputs); consts: (helper name, number of outputs).
-    # A call may read and write any guest state (it sees the state words),
-    # so globals are written back before it and reloaded after it.
-    "call":     OpDef(-1, -1, 1, side_effects=True, can_raise=True),
+    # outputs = helper(*arguments); consts: (helper name, number of outputs
+    # (0 or 1), constant arguments).  The arguments are the inputs in order,
+    # with the constant arguments -- values that are not 64-bit integers,
+    # such as True or a softfloat function, as ``(position, value)`` pairs
+    # -- inserted at their positions.  A call may read and write any guest
+    # state (it sees the state words), so globals are written back before
+    # it and reloaded after it; a helper that writes guest memory may hit
+    # translated code (as a qemu_st may).
+    "call":     OpDef(-1, -1, 3, side_effects=True, can_raise=True),
     # Control flow inside the block.
     "set_label": OpDef(0, 0, 1, side_effects=True),
     "br":       OpDef(0, 0, 1, side_effects=True, ends_bb=True),
@@ -125,7 +130,7 @@ class Op:
 
     def __str__(self):
         parts = [str(a) for a in self.outs + self.ins]
-        parts += [c if isinstance(c, str) else (str(c) if not isinstance(c, int) else hex(c))
+        parts += [hex(c) if isinstance(c, int) and not isinstance(c, bool) else str(c)
                   for c in self.consts]
         return f"{self.opc:<10} " + ",".join(parts)
 
