@@ -1,0 +1,234 @@
+"""QEMU's ``microvm`` x86 machine, run under KVM.
+
+Wiring only: guest RAM (below 3 GiB, the rest above 4 GiB) and the
+firmware ROM go into the memory map, which becomes KVM memory slots;
+the legacy devices of ``hw/`` sit on a second AddressSpace, the port
+bus; their IRQ lines drive inputs of the in-kernel IOAPIC/PIC.  Eight
+virtio-mmio slots sit at 0xfeb00000 as in QEMU's hw/i386/microvm.c.
+
+A reset (i8042, triple fault) throws the KVM VM away and builds a new
+one on the same RAM: the in-kernel interrupt controllers, PIT and vCPUs
+then start from their power-on state without restoring each by hand.
+"""
+
+import dataclasses
+import os
+
+from ..core.irq import IRQLine
+from ..errors import PyvirtError
+from ..hw.char.debugcon import Debugcon
+from ..hw.char.uart16550 import UART16550
+from ..hw.input.i8042 import I8042
+from ..hw.misc.isa_debug_exit import IsaDebugExit
+from ..hw.rtc.mc146818 import MC146818
+from ..hw.virtio.mmio import MMIO_SIZE, VirtioMMIO
+from ..kvm import abi
+from ..kvm.cpus import VcpuThreads
+from ..memory.address_space import AddressSpace
+from ..memory.ram import GuestRAM
+from ..memory.region import MemoryRegion
+from ..target.x86 import boot
+from ..target.x86.cpuid import guest_cpuid
+from ..target.x86.dump import format_registers
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+
+LOWMEM_LIMIT = 3 * GiB          # RAM beyond this goes above 4 GiB
+HIGHMEM_BASE = 4 * GiB
+ISA_BIOS_MAX = 128 * KiB        # how much of the firmware also appears below 1 MiB
+MIN_RAM = 16 * MiB
+
+# ports
+I8042_PORT = 0x60
+CMOS_PORT = 0x70
+COM1_PORT, COM1_IRQ = 0x3F8, 4
+DEBUGCON_PORT = 0x402
+PORT_SPACE = 0x10000
+
+VIRTIO_BASE, VIRTIO_COUNT, VIRTIO_IRQ_BASE = 0xFEB00000, 8, 5
+
+DEFAULT_BIOS = "/usr/share/seabios/bios-microvm.bin"
+
+
+@dataclasses.dataclass
+class MicrovmConfig:
+    ram_size: int = 128 * MiB
+    smp: int = 1
+    bios: str | None = None         # None: direct kernel boot (needs kernel)
+    kernel: str | None = None
+    initrd: str | None = None
+    append: str = ""
+    cpu_features: dict = dataclasses.field(default_factory=dict)
+    debug_exit: tuple | None = None     # (iobase, iosize)
+
+
+class Events:
+    """What the machine reports to whoever runs it (the front end)."""
+
+    def reset(self):               # i8042 reset line, triple fault
+        raise NotImplementedError
+
+    def exit(self, status):        # isa-debug-exit, power off (status 0)
+        raise NotImplementedError
+
+    def error(self, message):      # the guest can no longer run
+        raise NotImplementedError
+
+
+class Microvm:
+    def __init__(self, config, *, kvm, serial, debugcons=(), io_lock, events, log=None):
+        if config.ram_size < MIN_RAM:
+            raise PyvirtError(f"-m {config.ram_size // MiB}M: the microvm machine needs at "
+                              f"least {MIN_RAM // MiB} MiB of RAM")
+        if not 1 <= config.smp <= min(kvm.max_vcpus, 255):
+            raise PyvirtError(f"-smp {config.smp}: KVM here supports 1 to "
+                              f"{min(kvm.max_vcpus, 255)} CPUs")
+        self.config = config
+        self.kvm = kvm
+        self.io_lock = io_lock
+        self.events = events
+        self.log = log
+        self.supported_cpuid = kvm.supported_cpuid()
+        self.vm = None
+        self.threads = None
+        self._build_memory()
+        self._build_devices(serial, debugcons)
+
+    # ---- construction ------------------------------------------------------
+    def _build_memory(self):
+        cfg = self.config
+        self.ram = GuestRAM(cfg.ram_size, "microvm.ram")
+        self.root = MemoryRegion.container("system")
+        low = min(cfg.ram_size, LOWMEM_LIMIT)
+        self.root.add_subregion(0, MemoryRegion.ram_region("ram-below-4g", self.ram, 0, low))
+        if cfg.ram_size > low:
+            self.root.add_subregion(HIGHMEM_BASE, MemoryRegion.ram_region(
+                "ram-above-4g", self.ram, low, cfg.ram_size - low))
+        self.bios = None
+        if cfg.bios is not None:
+            self.bios = self._bios_rom(cfg.bios)
+        self.e820 = boot.e820_map(low, cfg.ram_size - low, HIGHMEM_BASE)
+
+    def _bios_rom(self, path):
+        try:
+            with open(path, "rb") as f:
+                image = f.read()
+        except OSError as err:
+            raise PyvirtError(f"could not load firmware '{path}': {err.strerror}") from None
+        if not image or len(image) % (64 * KiB) or len(image) > 16 * MiB:
+            raise PyvirtError(f"firmware '{path}': size {len(image)} is not a multiple of "
+                              f"64 KiB up to 16 MiB")
+        rom = GuestRAM(len(image), "pc.bios")
+        rom.load(0, image)
+        isa = min(len(image), ISA_BIOS_MAX)
+        self.root.add_subregion(HIGHMEM_BASE - len(image), MemoryRegion.rom_region("pc.bios", rom))
+        self.root.add_subregion(1 * MiB - isa, MemoryRegion.rom_region(
+            "isa-bios", rom, len(image) - isa, isa), priority=1)
+        return rom
+
+    def _build_devices(self, serial, debugcons):
+        """``debugcons``: (port, chardev) of each debug console."""
+        self.io_root = MemoryRegion.container("io", PORT_SPACE)
+        self.irqs = {}
+        self.uart = UART16550(serial, self._irq(COM1_IRQ))
+        self.cmos = MC146818()
+        self.i8042 = I8042(self.events.reset)
+        self.devices = [self.uart, self.cmos, self.i8042]
+        self._port(COM1_PORT, self.uart)
+        self._port(CMOS_PORT, self.cmos)
+        self._port(I8042_PORT, self.i8042)
+        for port, chardev in debugcons:
+            self._port(port, Debugcon(chardev))
+        if self.config.debug_exit is not None:
+            iobase, iosize = self.config.debug_exit
+            self._port(iobase, IsaDebugExit(self.events.exit, iosize))
+        self.virtio = [VirtioMMIO(self._irq(VIRTIO_IRQ_BASE + i)) for i in range(VIRTIO_COUNT)]
+        for i, slot in enumerate(self.virtio):
+            self.root.add_subregion(VIRTIO_BASE + i * MMIO_SIZE,
+                                    MemoryRegion.io(f"virtio-mmio.{i}", slot, MMIO_SIZE))
+        self.devices += self.virtio
+        self.memory = AddressSpace(self.root)
+        self.ports = AddressSpace(self.io_root, "io")
+
+    def _port(self, base, device):
+        self.io_root.add_subregion(base, MemoryRegion.io(device.name, device))
+
+    def _irq(self, gsi):
+        line = IRQLine()
+        self.irqs[gsi] = line
+        return line
+
+    # ---- running -------------------------------------------------------------
+    def start(self):
+        """Build the KVM VM and its vCPUs, load the guest, start the vCPU threads."""
+        vm = self.vm = self.kvm.create_vm()
+        vm.map_address_space(self.memory)
+        for gsi, line in self.irqs.items():
+            line.connect(lambda level, gsi=gsi: vm.irq_line(gsi, level))
+        vcpus = [vm.create_vcpu(i) for i in range(self.config.smp)]
+        for vcpu in vcpus:
+            vcpu.set_cpuid(guest_cpuid(self.supported_cpuid, self.config.cpu_features,
+                                       vcpu.index))
+            vcpu.set_msrs(boot.reset_msrs())
+        self.threads = VcpuThreads(vcpus, self.ports, self.memory, self.io_lock, self._vcpu_exit)
+        self.threads.start()
+
+    def stop(self):
+        """Stop the vCPU threads and drop the VM (idempotent)."""
+        if self.threads is not None:
+            self.threads.stop()
+            self.threads.join()
+            for vcpu in self.threads.vcpus:
+                vcpu.close()
+            self.exits = self.threads.exits
+            self.threads = None
+        if self.vm is not None:
+            for line in self.irqs.values():
+                line.connect(None)
+            self.vm.close()
+            self.vm = None
+
+    def reset(self):
+        """Power-on state for RAM and devices; the next ``start`` makes a new VM."""
+        self.stop()
+        self.ram.clear()
+        for dev in self.devices:
+            dev.reset()
+        for line in self.irqs.values():
+            line.level = 0
+
+    def _vcpu_exit(self, vcpu, exit_):
+        reason = exit_.reason
+        if reason == abi.KVM_EXIT_SHUTDOWN:
+            self.events.reset()
+        elif reason == abi.KVM_EXIT_SYSTEM_EVENT and exit_.detail == abi.KVM_SYSTEM_EVENT_RESET:
+            self.events.reset()
+        elif reason == abi.KVM_EXIT_SYSTEM_EVENT and exit_.detail == abi.KVM_SYSTEM_EVENT_SHUTDOWN:
+            self.events.exit(0)
+        else:
+            self.events.error(self._describe(vcpu, exit_))
+
+    def _describe(self, vcpu, exit_):
+        what = f"KVM exit {exit_.name}" + (f" ({exit_.detail})" if exit_.detail != "" else "")
+        try:
+            dump = format_registers(vcpu.get_regs(), vcpu.get_sregs())
+        except PyvirtError:
+            dump = "(registers unavailable)"
+        return f"vCPU {vcpu.index}: {what}\n{dump}"
+
+
+def bios_path(requested, kernel):
+    """QEMU's choice of firmware: -bios FILE, none with -bios none, else SeaBIOS (direct
+    kernel boot when -kernel is given without -bios)."""
+    if requested == "none":
+        if kernel is None:
+            raise PyvirtError("-bios none: nothing to run without -kernel")
+        return None
+    if requested is not None:
+        return requested
+    if kernel is not None:
+        return None
+    if not os.path.exists(DEFAULT_BIOS):
+        raise PyvirtError(f"could not find the default firmware {DEFAULT_BIOS} "
+                          "(install Debian's seabios or give -bios)")
+    return DEFAULT_BIOS
