@@ -6,9 +6,14 @@ Each engine is a class built as ``Engine(hart, log, disas)`` with
 reference the others are checked against.
 """
 
+import platform
+
 from ..target.riscv.interp import Interpreter
 from .pygen import PythonEngine
 
 ENGINES = {"interp": Interpreter, "python": PythonEngine}
+if platform.machine() in ("x86_64", "AMD64"):
+    from .x86_64.engine import NativeEngine
+    ENGINES["native"] = NativeEngine
 #: What ``-accel tcg`` without an engine runs.
 DEFAULT_ENGINE = "interp"
