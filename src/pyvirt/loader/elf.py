@@ -34,6 +34,38 @@ def is_elf(data: bytes) -> bool:
     return data[:4] == ELF_MAGIC
 
 
+class WrongMachine(PyvirtError):
+    """An ELF file for another architecture or word size."""
+
+
+def parse_elf(data: bytes, path: str, *, expected_machine: str = "EM_RISCV",
+              expected_class: int = 64, what: str = "ELF image"):
+    """(ELF header, program headers) of ``data``, checked to be for the expected machine."""
+    if not is_elf(data):
+        raise PyvirtError(f"could not load {what} '{path}': not an ELF file")
+    stream = io.BytesIO(data)
+    try:
+        elf = ELFFile(stream)
+        machine = elf["e_machine"]
+        if machine != expected_machine:
+            name = MACHINE_NAMES.get(machine, machine)
+            want = MACHINE_NAMES.get(expected_machine, expected_machine)
+            raise WrongMachine(f"could not load {what} '{path}': "
+                               f"it is an ELF for {name}, not {want}")
+        if elf.elfclass != expected_class:
+            raise WrongMachine(f"could not load {what} '{path}': it is a "
+                               f"{elf.elfclass}-bit ELF, expected {expected_class}-bit")
+        # Program headers are parsed directly: pyelftools' iter_segments()
+        # also reads sections, which a loader has no use for.
+        headers = [struct_parse(elf.structs.Elf_Phdr, stream,
+                                elf["e_phoff"] + i * elf["e_phentsize"])
+                   for i in range(elf.num_segments())]
+        return elf.header, headers
+    except ELFError as err:
+        raise PyvirtError(f"could not load {what} '{path}': "
+                          f"truncated or corrupt ELF file ({err})") from None
+
+
 def load_elf(path: str, address_space, *, expected_machine: str = "EM_RISCV",
              expected_class: int = 64, what: str = "ELF image") -> LoadedImage:
     """Load the ELF file at ``path``; entry is the ELF's e_entry."""
@@ -46,30 +78,10 @@ def load_elf_data(data: bytes, path: str, address_space, *,
                   expected_machine: str = "EM_RISCV", expected_class: int = 64,
                   what: str = "ELF image") -> LoadedImage:
     """Like load_elf() for a file already read (``path`` names it in errors)."""
-    if not is_elf(data):
-        raise PyvirtError(f"could not load {what} '{path}': not an ELF file")
-    stream = io.BytesIO(data)
-    try:
-        elf = ELFFile(stream)
-        machine = elf["e_machine"]
-        if machine != expected_machine:
-            name = MACHINE_NAMES.get(machine, machine)
-            want = MACHINE_NAMES.get(expected_machine, expected_machine)
-            raise PyvirtError(f"could not load {what} '{path}': "
-                              f"it is an ELF for {name}, not {want}")
-        if elf.elfclass != expected_class:
-            raise PyvirtError(f"could not load {what} '{path}': it is a "
-                              f"{elf.elfclass}-bit ELF, expected {expected_class}-bit")
-        # Program headers are parsed directly: pyelftools' iter_segments()
-        # also reads sections, which a loader has no use for.
-        headers = [struct_parse(elf.structs.Elf_Phdr, stream,
-                                elf["e_phoff"] + i * elf["e_phentsize"])
-                   for i in range(elf.num_segments())]
-        segments = [h for h in headers if h.p_type == "PT_LOAD" and h.p_memsz > 0]
-        entry = elf["e_entry"]
-    except ELFError as err:
-        raise PyvirtError(f"could not load {what} '{path}': "
-                          f"truncated or corrupt ELF file ({err})") from None
+    header, headers = parse_elf(data, path, expected_machine=expected_machine,
+                                expected_class=expected_class, what=what)
+    segments = [h for h in headers if h.p_type == "PT_LOAD" and h.p_memsz > 0]
+    entry = header["e_entry"]
     if not segments:
         raise PyvirtError(f"could not load {what} '{path}': no loadable segments")
 

@@ -1,0 +1,1 @@
+"""Linux user-mode emulation: run riscv64 Linux programs on this host (qemu-riscv64)."""
