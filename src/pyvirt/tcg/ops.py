@@ -121,6 +121,57 @@ OPDEFS = {
 }
 
 
+def _signed(v):
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _div(a, b):
+    if b == 0:
+        return M64
+    a, b = _signed(a), _signed(b)
+    q = abs(a) // abs(b)
+    return (-q if (a < 0) != (b < 0) else q) & M64
+
+
+def _rem(a, b):
+    if b == 0:
+        return a
+    return (_signed(a) - _signed(b) * _signed(_div(a, b))) & M64
+
+
+def _ext(bits, signed):
+    mask, sign = (1 << bits) - 1, 1 << (bits - 1)
+    if signed:
+        return lambda a: (((a & mask) ^ sign) - sign) & M64
+    return lambda a: a & mask
+
+
+#: What each pure opcode computes, on unsigned 64-bit inputs: the reference
+#: the optimizer folds constants with and backends are tested against.
+FOLD = {
+    "mov": lambda a: a,
+    "add": lambda a, b: (a + b) & M64, "sub": lambda a, b: (a - b) & M64,
+    "mul": lambda a, b: (a * b) & M64,
+    "and": lambda a, b: a & b, "or": lambda a, b: a | b, "xor": lambda a, b: a ^ b,
+    "shl": lambda a, b: (a << (b & 63)) & M64, "shr": lambda a, b: a >> (b & 63),
+    "sar": lambda a, b: (_signed(a) >> (b & 63)) & M64,
+    "neg": lambda a: -a & M64, "not": lambda a: a ^ M64,
+    "ext8s": _ext(8, True), "ext16s": _ext(16, True), "ext32s": _ext(32, True),
+    "ext8u": _ext(8, False), "ext16u": _ext(16, False), "ext32u": _ext(32, False),
+    "mulsh": lambda a, b: ((_signed(a) * _signed(b)) >> 64) & M64,
+    "muluh": lambda a, b: (a * b) >> 64,
+    "mulsuh": lambda a, b: ((_signed(a) * b) >> 64) & M64,
+    "div": _div, "divu": lambda a, b: a // b if b else M64,
+    "rem": _rem, "remu": lambda a, b: a % b if b else a,
+}
+#: ``a cond b`` for setcond/brcond.
+COMPARE = {
+    COND_EQ: lambda a, b: a == b, COND_NE: lambda a, b: a != b,
+    COND_LT: lambda a, b: _signed(a) < _signed(b), COND_GE: lambda a, b: _signed(a) >= _signed(b),
+    COND_LTU: lambda a, b: a < b, COND_GEU: lambda a, b: a >= b,
+}
+
+
 @dataclass(slots=True)
 class Op:
     opc: str

@@ -28,6 +28,8 @@ from ...target.riscv.hart import MIE, MIP
 from ...target.riscv.interp import Interpreter, dump_state
 from ...target.riscv.state import PC
 from ...target.riscv.traps import EXIT_IO, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
+from ...target.riscv.translate import translate
+from ..optimize import optimize
 from .pygen import LOADS, STORES, Insn, continuation, generate
 from .tb import TBCache, TranslationBlock
 
@@ -196,14 +198,22 @@ class PythonEngine:
         hit = self.cache.compiled_code(pc, bits)
         if hit is not None:
             return hit
-        if self.log and self.log.enabled("in_asm"):
-            self.log.write("\n".join(self._disassemble(x) for x in insns))
+        log = self.log
+        if log and log.enabled("in_asm"):
+            log.write("\n".join(self._disassemble(x) for x in insns))
+        block = translate(insns)
+        if log and log.enabled("op"):
+            log.write(f"OP:\n{block.dump()}\n")
+        block = optimize(block)
+        if log and log.enabled("op_opt"):
+            log.write(f"OP after optimization:\n{block.dump()}\n")
         name = f"tb_{pc:x}"
-        source = generate(name, insns)
-        if self.log and self.log.enabled("out_asm"):
-            self.log.write(source)
+        source, constants = generate(name, block, insns)
+        if log and log.enabled("out_asm"):
+            log.write(source)
         namespace = {}
-        exec(compile(source, f"<tb {pc:#x}>", "exec"), self.env, namespace)   # noqa: S102
+        env = {**self.env, **constants} if constants else self.env
+        exec(compile(source, f"<tb {pc:#x}>", "exec"), env, namespace)   # noqa: S102
         fn = namespace[name]
         self.cache.remember_code(pc, bits, fn, source)
         return fn, source

@@ -1,16 +1,15 @@
-"""Python source for one translation block, pasted from the semantics table.
+"""Python source for one translation block, generated from its TCG ops.
 
-Each guest instruction's one-statement template from
-``target.riscv.semantics`` is specialised with its decoded operands and
-address, and the statements of a whole block become one function::
+The block's ``OpBlock`` (``target.riscv.translate``, then ``tcg.optimize``)
+becomes one function::
 
     def tb_80000040(left):              # left: instructions the caller allows
-        x10 = X[10]                     # registers read before written: locals
         i = 0
         try:
             # 0x80000040: ld
-            i = 0                       # the instruction that may raise
+            x10 = X[10]                 # a state word, read once into a local
             a = (x10 + 8) & 0xffffffffffffffff
+            i = 0                       # the raise point of the next op
             o = TLB_R.get(a >> 12)      # the softmmu hit path, inline
             x11 = RLD(RAM, o + (a & 4095))[0] if o is not None and ... else LD(a)
             # 0x80000044: beq
@@ -19,116 +18,92 @@ address, and the statements of a whole block become one function::
                 return 0x80000080, 2    # (next pc, instructions retired)
             ...
         except BaseException:           # precise exceptions
-            STORE_BACK(locals(), ((11, 'x11'), ...))
-            STOP[0] = i; STOP[1] = (0x80000040, 0x80000044, ...)[i]
+            STORE_BACK(locals(), (((11, 'x11'),), ...)[i])
+            STOP[0] = (0, 1, ...)[i]
+            STOP[1] = (0x80000040, ...)[i]
             raise
 
-How templates are specialised:
-
-* ``X[rd]``, ``X[rs1]``... become locals ``x5``/``f3``; reads of x0 become
-  ``0``; a write to x0 (``X0_SINK``) is dropped unless the statement calls
-  a helper that can have an effect (a load can fault), which then assigns
-  ``_``.
-* ``pc``, ``imm``, ``ln``... become constants, ``M``/``S``/``BOX`` literals,
-  so CPython's compiler folds pc-relative addresses; operands of 0 fold away.
-* ``if C: return T`` (a branch) becomes a side exit ``if C: <store>; return
-  T, k``, and the block goes on at the fall-through; a direct jump within the
-  page is followed; ``return T`` at the end (``jalr``) is the last exit.
-* Plain loads and stores get the TLB hit path of ``hart._make_load`` /
+* State words (``Glob``) live in locals (``x5``, ``f3``, ``w70``), read on
+  first use; the ones written are stored back at each exit.  Every op that
+  can raise is a numbered raise point with what is dirty there, so the
+  handler restores exactly the interpreter's state and reports in ``STOP``
+  the instructions retired and the pc of the one that raised.
+* A temporary used once is pasted into its use as an expression (CPython
+  runs one expression faster than a store and a load).
+* ``brcond`` over a side exit is an ``if``; ``goto_tb`` back to the block's
+  start makes the body a ``while True:`` loop, which leaves when the budget
+  ``left`` is used up or an interrupt is pending.
+* ``qemu_ld``/``qemu_st`` get the TLB hit path of ``hart._make_load`` /
   ``_make_store`` inline and call the helper on a miss.
-* An instruction that ends the block through a helper (CSR access, xRET,
-  ecall, wfi, fences) runs after the registers are stored back, with its
-  template unchanged against ``X``, since those helpers read or write the
-  state words themselves.
-* A branch back to the block's start makes the body a ``while True:`` loop,
-  which leaves when the budget ``left`` is used up or an interrupt is
-  pending.
+* A ``call`` gets the state words current (dirty locals stored before it,
+  locals read again after it).
 * Stores can hit a page holding translated code (``hart.CodePages``; such
   pages are never in the store TLB); then ``SMC[0]`` is set, and the block
-  leaves right after the store so the rest is translated again from the
-  new bytes.
-
-The generated function reports instructions retired before an exception
-in ``STOP`` = [retired, pc of the instruction that raised].
+  leaves right after the store (or helper) so the rest is translated again.
 """
 
-import re
-
-from ...target.riscv.cpu_bits import M_MASK, SIGN
-from ...target.riscv.fpu import BOX
+from ...target.riscv.cpu_bits import M_MASK
 from ...target.riscv.hart import MIE, MIP
-from ...target.riscv.semantics import ENDS_BLOCK, SEMANTICS
+from ...target.riscv.semantics import ENDS_BLOCK
 from ...target.riscv.state import F_BASE, X0_SINK
 from ...target.riscv.traps import EXIT_RETRY
+from ..ops import OPDEFS, Const, Glob, Temp
 
-#: Helpers that compute without side effects and cannot raise.
-PURE_HELPERS = frozenset({"DIV", "REM", "DIVU", "REMU"})
-#: Helpers that write guest memory (and so may hit translated code).
-STORE_HELPERS = frozenset({"SB", "SH", "SW", "SD", "SC", "AMO"})
-
-_CALL = re.compile(r"\b([A-Z][A-Z0-9_]*)\(")
-_REG = re.compile(r"\bX\[(rd|rs1|rs2|rs3)\]")
-_FIELD = re.compile(r"\b(rd|rs1|rs2|rs3|imm|rm|csr|ln|insn|pc)\b")
-_CONST = re.compile(r"\b(M|S|BOX)\b")
-_CONSTANTS = {"M": f"{M_MASK:#x}", "S": f"{SIGN:#x}", "BOX": f"{BOX:#x}"}
-_TRANSFER = re.compile(r"^(?:if (?P<cond>.*): )?return (?P<target>.*)$")
-_WRITE_RD = "X[rd] = "
-_OPERANDS = ("rd", "rs1", "rs2", "rs3", "imm", "rm", "csr")
 BRANCHES = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu"})
-
 INDENT = "    "
+M = f"{M_MASK:#x}"
+S = "0x8000000000000000"
 
-
-#: The softmmu fast path inlined for the memory helpers: (TLB, access
-#: function in the block's globals, bytes, signed) -- see ``hart._make_load``.
+#: The memory helpers of the hart by (bytes, signed): the miss path of the
+#: inline loads and stores, whose hit path uses ``R<name>``/``W<name>``
+#: (struct unpack/pack functions in the block's globals).
 LOADS = {"LB": (1, True), "LH": (2, True), "LW": (4, True), "LD": (8, False),
          "LBU": (1, False), "LHU": (2, False), "LWU": (4, False)}
 STORES = {"SB": 1, "SH": 2, "SW": 4, "SD": 8}
-_LOAD_LINE = re.compile(r"^X\[rd\] = (%s)\((.*)\)$" % "|".join(LOADS))
-_STORE_LINE = re.compile(r"^(%s)\((.*), (X\[rs2\])\)$" % "|".join(STORES))
+_LOAD_HELPER = {v: k for k, v in LOADS.items()}
+_STORE_HELPER = {v: k for k, v in STORES.items()}
 
 
-class Template:
-    """What the generator needs to know about one instruction's template."""
-
-    def __init__(self, name, body):
-        self.name = name
-        self.lines = body.split("\n")
-        #: (helper, address expression[, value expression]) of a plain load or store
-        self.load = _LOAD_LINE.match(body)
-        self.store = _STORE_LINE.match(body)
-        calls = set(_CALL.findall(body))
-        self.may_raise = bool(calls - PURE_HELPERS)
-        self.stores = bool(calls & STORE_HELPERS)
-        self.transfers = any(_TRANSFER.match(line) for line in self.lines)
-        #: Ends the block inside a helper: runs against the state words.
-        self.helper_exit = name in ENDS_BLOCK and not self.transfers
+def _signed(a):
+    return f"(({a} ^ {S}) - {S})"
 
 
-TEMPLATES = {name: Template(name, body) for name, body in SEMANTICS.items()}
-#: The template of an encoding the decoder does not know.
-ILLEGAL = Template("illegal", "ILLEGAL(insn)")
-ILLEGAL.helper_exit = True
-
-
-def template_of(d):
-    return TEMPLATES[d.name] if d.name is not None else ILLEGAL
-
-
-_ADD_ZERO = re.compile(r"\((?:0 \+ (\w+)|(\w+) \+ 0)\)")
-_MASKED_VALUE = re.compile(r"^(\w+) & 0xffffffffffffffff$")
-
-
-def _simplify(text):
-    """Fold what operands of 0 leave of a template (``mv``, ``li``, ``0(rs1)``):
-    ``(0 + x5)`` is ``x5``, and a register or small constant needs no mask."""
-    text = _ADD_ZERO.sub(lambda m: m.group(1) or m.group(2), text)
-    return _MASKED_VALUE.sub(r"\1", text)
-
-
-def _in_page(size):
-    """The test that an access of ``size`` bytes at ``a`` stays in its page."""
-    return "" if size == 1 else f" and a & 4095 <= {4096 - size}"
+#: Pure ops as Python expressions of their inputs (all values unsigned 64-bit).
+EXPR = {
+    "mov": lambda a: a,
+    "add": lambda a, b: f"({a} + {b}) & {M}",
+    "sub": lambda a, b: f"({a} - {b}) & {M}",
+    "mul": lambda a, b: f"({a} * {b}) & {M}",
+    "and": lambda a, b: f"{a} & {b}",
+    "or": lambda a, b: f"{a} | {b}",
+    "xor": lambda a, b: f"{a} ^ {b}",
+    "shl": lambda a, b: f"({a} << {b}) & {M}",
+    "shr": lambda a, b: f"{a} >> {b}",
+    "sar": lambda a, b: f"({_signed(a)} >> {b}) & {M}",
+    "neg": lambda a: f"-{a} & {M}",
+    "not": lambda a: f"{a} ^ {M}",
+    "ext8s": lambda a: f"((({a} & 0xff) ^ 0x80) - 0x80) & {M}",
+    "ext16s": lambda a: f"((({a} & 0xffff) ^ 0x8000) - 0x8000) & {M}",
+    "ext32s": lambda a: f"((({a} & 0xffffffff) ^ 0x80000000) - 0x80000000) & {M}",
+    "ext8u": lambda a: f"{a} & 0xff",
+    "ext16u": lambda a: f"{a} & 0xffff",
+    "ext32u": lambda a: f"{a} & 0xffffffff",
+    "mulsh": lambda a, b: f"(({_signed(a)} * {_signed(b)}) >> 64) & {M}",
+    "muluh": lambda a, b: f"({a} * {b}) >> 64",
+    "mulsuh": lambda a, b: f"(({_signed(a)} * {b}) >> 64) & {M}",
+    "div": lambda a, b: f"DIV({_signed(a)}, {_signed(b)}) & {M}",
+    "rem": lambda a, b: f"REM({_signed(a)}, {_signed(b)}) & {M}",
+    "divu": lambda a, b: f"{a} // {b} if {b} else {M}",
+    "remu": lambda a, b: f"{a} % {b} if {b} else {a}",
+}
+COND = {
+    "eq": lambda a, b: f"{a} == {b}", "ne": lambda a, b: f"{a} != {b}",
+    "lt": lambda a, b: f"({a} ^ {S}) < ({b} ^ {S})",
+    "ge": lambda a, b: f"({a} ^ {S}) >= ({b} ^ {S})",
+    "ltu": lambda a, b: f"{a} < {b}", "geu": lambda a, b: f"{a} >= {b}",
+}
+#: Inputs an expression pastes more than once: they must be plain names or literals.
+_REPEATS = frozenset({"divu", "remu"})
 
 
 def ends_block(d):
@@ -136,128 +111,31 @@ def ends_block(d):
 
 
 def reg_local(n):
-    """The local variable holding state word ``n`` (an x or f register)."""
-    return f"f{n - F_BASE}" if n >= F_BASE else f"x{n}"
+    """The local variable holding state word ``n``."""
+    if n < X0_SINK:
+        return f"x{n}"
+    if F_BASE <= n < F_BASE + 32:
+        return f"f{n - F_BASE}"
+    return f"w{n}"
 
 
 class Insn:
-    """One decoded guest instruction at its address, ready to specialise."""
+    """One decoded guest instruction at its address."""
+    __slots__ = ("pc", "d")
 
     def __init__(self, pc, d):
         self.pc = pc
         self.d = d
-        self.t = template_of(d)
-        f = d.fields
-        self.values = {k: f.get(k, 0) for k in _OPERANDS}
-        self.values.update(ln=d.length, insn=d.raw, pc=pc)
 
     @property
     def next_pc(self):
         return (self.pc + self.d.length) & M_MASK
 
-    def _field_text(self, name):
-        v = self.values[name]
-        if name in ("pc", "insn"):
-            return f"{v:#x}"
-        return f"({v})" if v < 0 else str(v)
-
-    def _fields(self, text):
-        text = _FIELD.sub(lambda m: self._field_text(m.group(1)), text)
-        return _simplify(_CONST.sub(lambda m: _CONSTANTS[m.group(1)], text))
-
-    def statements_on_state(self):
-        """The template against the state words ``X`` (helper-exit instructions)."""
-        return [self._fields(_REG.sub(lambda m: f"X[{self.values[m.group(1)]}]", line))
-                for line in self.t.lines]
-
-    def statements_on_locals(self, regs_read, regs_written, k):
-        """The template against register locals, as instruction ``k`` of its
-        block; records which registers it uses.
-
-        A control transfer comes out as an ``Exit(cond, target)`` among the lines.
-        """
-        out = []
-
-        def read(m):
-            n = self.values[m.group(1)]
-            if n == 0:
-                return "0"
-            regs_read.add(n)
-            return reg_local(n)
-
-        if self.t.load:
-            return self._inline_load(read, regs_written)
-        if self.t.store:
-            return self._inline_store(read, k)
-        for line in self.t.lines:
-            target = None
-            if line.startswith(_WRITE_RD):
-                line = line[len(_WRITE_RD):]
-                rd = self.values["rd"]
-                if rd == X0_SINK:
-                    if not set(_CALL.findall(line)) - PURE_HELPERS:
-                        continue            # a pure write to x0: nothing happens
-                    target = "_"
-                else:
-                    regs_written.add(rd)
-                    target = reg_local(rd)
-            line = self._fields(_REG.sub(read, line))
-            m = _TRANSFER.match(line)
-            if m:
-                out.append(Exit(m.group("cond"), m.group("target")))
-            else:
-                out.append(line if target is None else f"{target} = {line}")
-        if self.t.stores:
-            out.append(self._left_code(k))
-        return out
-
-    def _left_code(self, k):
-        """After a store: leave if it hit translated code (the rest may have changed)."""
-        return f"if SMC[0]: i = {k + 1}; raise BlockExit({self.next_pc:#x}, {EXIT_RETRY})"
-
-    def _inline_load(self, read, regs_written):
-        """``rd = LD(addr)`` with the TLB hit path inline and the helper as miss path."""
-        helper, addr = self.t.load.groups()
-        size, signed = LOADS[helper]
-        rd = self.values["rd"]
-        if rd == X0_SINK:
-            target = "_"
-        else:
-            regs_written.add(rd)
-            target = reg_local(rd)
-        value = f"R{helper}(RAM, o + (a & 4095))[0]" + (" & 0xffffffffffffffff" if signed else "")
-        return [f"a = {self._fields(_REG.sub(read, addr))}",
-                "o = TLB_R.get(a >> 12)",
-                f"{target} = {value} if o is not None{_in_page(size)} else {helper}(a)"]
-
-    def _inline_store(self, read, k):
-        """``ST(addr, value)`` with the TLB hit path inline; the helper on a miss may
-        hit translated code (then leave after it: see ``SMC``)."""
-        helper, addr, value = self.t.store.groups()
-        size = STORES[helper]
-        value = self._fields(_REG.sub(read, value))
-        masked = value if size == 8 else f"{value} & {(1 << 8 * size) - 1:#x}"
-        return [f"a = {self._fields(_REG.sub(read, addr))}",
-                "o = TLB_W.get(a >> 12)",
-                f"if o is not None{_in_page(size)}: W{helper}(RAM, o + (a & 4095), {masked})",
-                "else:",
-                f"{INDENT}{helper}(a, {value})",
-                INDENT + self._left_code(k)]
-
     def static_target(self):
         """The constant target of a pc-relative branch or jump, else None."""
         if self.d.name in BRANCHES or self.d.name == "jal":
-            return (self.pc + self.values["imm"]) & M_MASK
+            return (self.pc + self.d.fields["imm"]) & M_MASK
         return None
-
-
-class Exit:
-    """A control transfer in a template: ``if cond: return target``."""
-    __slots__ = ("cond", "target")
-
-    def __init__(self, cond, target):
-        self.cond = cond
-        self.target = target
 
 
 def continuation(insn, start, seen):
@@ -282,152 +160,301 @@ def continuation(insn, start, seen):
     return nxt if (nxt ^ start) >> 12 == 0 else None
 
 
-class _Emitter:
-    """The lines of one block function, with indentation."""
+class GenerateError(Exception):
+    """Ops in a shape this generator does not turn into Python (an internal error)."""
 
-    def __init__(self):
+
+class _Generator:
+    def __init__(self, block, insns):
+        self.block = block
+        self.insns = insns
         self.lines = []
-        self.depth = 1
+        self.depth = 0
+        self.valid = set()          # state words whose local holds their value
+        self.dirty = set()          # state words whose local is newer than X
+        self.pending = {}           # temp -> (expression, state words it reads)
+        self.uses = {}
+        self.points = []            # raise points: (retired before, pc, dirty)
+        self.point_index = {}
+        self.i = None               # the value of i here, if known
+        self.k = 0                  # index of the current instruction
+        self.consts = {}            # name -> object, for the block's globals
+        self.regions = []           # open ifs: [label, saved valid, saved dirty, emitted]
+        self.dead = False
+        start = block.pc
+        ops = block.ops
+        for op in ops:
+            for t in op.ins:
+                if isinstance(t, Temp):
+                    self.uses[t] = self.uses.get(t, 0) + 1
+        back = [n for n, op in enumerate(ops) if op.opc == "goto_tb" and op.consts[0] == start]
+        self.loop = bool(back)
+        self.carried = set()        # in a loop: dirty at its head (after a first pass)
+        self.preload = set()
+        if self.loop:
+            for op in ops[:back[-1]]:
+                self.carried.update(o.index for o in op.outs if isinstance(o, Glob))
+            for op in ops:
+                self.preload.update(o.index for o in op.ins if isinstance(o, Glob))
+            self.preload |= self.carried
+        self.raising = any(OPDEFS[op.opc].can_raise for op in ops)
 
-    def __call__(self, *lines):
+    # ---- output ----------------------------------------------------------
+    def emit(self, *lines):
+        if self.regions:
+            self.regions[-1][3] = True
         self.lines += [INDENT * self.depth + line for line in lines]
 
-    def block(self, header):
-        self(header)
-        return _Indent(self)
+    def const_name(self, value):
+        if isinstance(value, bool) or value is None:
+            return repr(value)
+        name = f"K{len(self.consts)}"
+        self.consts[name] = value
+        return name
 
+    # ---- values ----------------------------------------------------------
+    def load(self, n):
+        if n not in self.valid:
+            self.emit(f"{reg_local(n)} = X[{n}]")
+            if not self.regions:
+                self.valid.add(n)
+        return reg_local(n)
 
-class _Indent:
-    def __init__(self, emit):
-        self.emit = emit
+    def text(self, o, reads=None):
+        """Python text of operand ``o``; adds the state words it reads to ``reads``."""
+        if isinstance(o, Const):
+            return str(o.value) if o.value < 4096 else f"{o.value:#x}"
+        if isinstance(o, Glob):
+            if reads is not None:
+                reads.add(o.index)
+            return self.load(o.index)
+        if isinstance(o, Temp):
+            hit = self.pending.pop(o, None)
+            if hit is None:
+                return f"t{o.n}"
+            if reads is not None:
+                reads |= hit[1]
+            return f"({hit[0]})"
+        raise GenerateError(f"unknown operand {o!r}")
 
-    def __enter__(self):
-        self.emit.depth += 1
+    def simple(self, o, name):
+        """Operand ``o`` as a name or literal, assigning ``name`` if needed."""
+        return self.named(self.text(o), name)
 
-    def __exit__(self, *exc):
-        self.emit.depth -= 1
+    def named(self, text, name):
+        """``text`` if a name or literal, else ``name`` assigned it."""
+        if text.isidentifier() or text[0].isdigit():
+            return text
+        if text[0] == "(" and text[-1] == ")":
+            text = text[1:-1]
+        self.emit(f"{name} = {text}")
+        return name
 
+    def assign(self, out, expr, reads=frozenset(), pure=True):
+        if isinstance(out, Temp):
+            uses = self.uses.get(out, 0)
+            if pure and uses == 0:
+                return
+            if pure and uses == 1:
+                self.pending[out] = (expr, frozenset(reads))
+                return
+            self.emit(f"t{out.n} = {expr}")
+            return
+        n = out.index
+        if self.regions:
+            raise GenerateError("a state word written inside a conditional region")
+        self.before_write(n)
+        self.emit(f"{reg_local(n)} = {expr}")
+        self.valid.add(n)
+        self.dirty.add(n)
 
-def generate(name, insns):
-    """Source of ``def name(left) -> (next_pc, retired)`` for the block ``insns``.
+    def before_write(self, n):
+        """Paste pending expressions that read state word ``n`` before it changes."""
+        for t, (expr, reads) in list(self.pending.items()):
+            if n in reads:
+                del self.pending[t]
+                self.emit(f"t{t.n} = {expr}")
 
-    ``insns`` are in execution order along the block's fall-through path:
-    after a conditional branch comes its fall-through, after a followed
-    jump its target.
-    """
-    start = insns[0].pc
-    last = insns[-1]
-    exit_insn = last if last.t.helper_exit else None
-    body_insns = insns[:-1] if exit_insn else insns
-    count = len(insns)
-    loop = any(x.static_target() == start for x in body_insns)
-    pcs = tuple(x.pc for x in insns) + (last.next_pc,)
+    def store_dirty(self):
+        return [f"X[{n}] = {reg_local(n)}" for n in sorted(self.dirty)]
 
-    writes = set()
-    per_insn, written = [], []       # written: registers each instruction writes
-    loads = set()                    # registers read before the block writes them
-    for k, x in enumerate(body_insns):
-        r, w = set(), set()
-        per_insn.append(x.statements_on_locals(r, w, k))
-        loads |= r - writes
-        written.append(w)
-        writes |= w
-    raising = any(x.t.may_raise for x in body_insns)
-    done = "n + " if loop else ""
-    # Registers that may differ from X at an exit: those written so far, and
-    # in a loop also those its earlier passes wrote (up to its last back edge),
-    # which must then hold their value from X before the first pass does.
-    back_edges = [k for k, x in enumerate(body_insns) if x.static_target() == start]
-    dirty = set().union(*written[:back_edges[-1] + 1]) if loop else set()
-    loads |= dirty
+    # ---- raise points ----------------------------------------------------
+    def raise_point(self, retired=None):
+        key = (self.k if retired is None else retired, self.insns[self.k].pc,
+               tuple(sorted(self.dirty)))
+        p = self.point_index.get(key)
+        if p is None:
+            p = self.point_index[key] = len(self.points)
+            self.points.append(key)
+        if self.i != p:
+            self.emit(f"i = {p}")
+            if not self.regions:
+                self.i = p
+        return p
 
-    def store(regs_):
-        return [f"X[{n}] = {reg_local(n)}" for n in sorted(regs_)]
+    def smc_check(self):
+        """After a store or a helper: leave if translated code was hit."""
+        key = (self.k + 1, self.insns[self.k].pc, tuple(sorted(self.dirty)))
+        p = self.point_index.get(key)
+        if p is None:
+            p = self.point_index[key] = len(self.points)
+            self.points.append(key)
+        return (f"if SMC[0]: i = {p}; "
+                f"raise BlockExit({self.insns[self.k].next_pc:#x}, {EXIT_RETRY})")
 
-    emit = _Emitter()
-    emit(*(f"{reg_local(n)} = X[{n}]" for n in sorted(loads)))
-    if loop:
-        emit("n = 0")
-    if raising:
-        emit("i = 0")
-
-    def leave(target, retired):
-        emit(*store(dirty), f"return {target}, {done}{retired}")
-
-    def transfer(insn, k, exit_):
-        """Code for ``exit_`` of ``insn`` (index ``k``); True if control cannot go on."""
-        if exit_.cond is None and k + 1 < count:
-            return False                    # a direct jump decoded through
-        if insn.static_target() == start:   # back to the top of the loop
-            def again():
-                emit(f"n += {k + 1}",
-                     f"if n < left and not X[{MIP}] & X[{MIE}]: continue",
-                     *store(dirty), f"return {start:#x}, n")
+    # ---- ops -------------------------------------------------------------
+    def op(self, op):
+        opc = op.opc
+        if self.dead and opc != "set_label":
+            return
+        if opc in EXPR:
+            reads = set()
+            ins = [self.text(o, reads) for o in op.ins]
+            if opc in _REPEATS:
+                ins = [self.named(t, f"u{k}") for k, t in enumerate(ins)]
+            self.assign(op.outs[0], EXPR[opc](*ins), reads)
+        elif opc == "setcond":
+            reads = set()
+            a, b = (self.text(o, reads) for o in op.ins)
+            self.assign(op.outs[0], f"1 if {COND[op.consts[0]](a, b)} else 0", reads)
+        elif opc == "insn_start":
+            self.k = op.consts[1]
+            d = self.insns[self.k].d
+            self.emit(f"# {op.consts[0]:#x}: {d.name or 'illegal'}")
         else:
-            def again():
-                leave(exit_.target, k + 1)
-        if exit_.cond is None:
-            again()
-            return True
-        with emit.block(f"if {exit_.cond}:"):
-            again()
-        return False
+            getattr(self, "op_" + opc)(op)
 
-    def body():
-        for k, (insn, lines) in enumerate(zip(body_insns, per_insn)):
-            emit(f"# {insn.pc:#x}: {insn.d.name or 'illegal'}")
-            if insn.t.may_raise:
-                emit(f"i = {k}")
-            dirty.update(written[k])
-            for line in lines:
-                if isinstance(line, Exit):
-                    if transfer(insn, k, line):
-                        return False
-                else:
-                    emit(line)
-        return True
+    def op_qemu_ld(self, op):
+        size, signed = op.consts
+        helper = _LOAD_HELPER[size, bool(signed)]
+        a = self.simple(op.ins[0], "a")
+        out = op.outs[0]
+        if isinstance(out, Glob):
+            self.before_write(out.index)
+        self.raise_point()
+        value = f"R{helper}(RAM, o + ({a} & 4095))[0]" + (f" & {M}" if signed else "")
+        self.emit(f"o = TLB_R.get({a} >> 12)")
+        self.assign(out, f"{value} if o is not None{_in_page(a, size)} else {helper}({a})",
+                    pure=False)
 
-    def loop_body():
-        if not loop:
-            return body()
-        with emit.block("while True:"):
-            goes_on = body()
-            if goes_on:
-                emit("break")
-        return goes_on
+    def op_qemu_st(self, op):
+        size = op.consts[0]
+        helper = _STORE_HELPER[size]
+        a = self.simple(op.ins[0], "a")
+        v = self.simple(op.ins[1], "v")
+        self.raise_point()
+        masked = v if size == 8 else f"{v} & {(1 << 8 * size) - 1:#x}"
+        self.emit(f"o = TLB_W.get({a} >> 12)",
+                  f"if o is not None{_in_page(a, size)}: W{helper}(RAM, o + ({a} & 4095), {masked})",
+                  "else:",
+                  f"{INDENT}{helper}({a}, {v})",
+                  INDENT + self.smc_check())
 
-    if raising:
-        with emit.block("try:"):
-            goes_on = loop_body()
-        with emit.block("except BaseException:"):
-            # Those written so far (the others are not even assigned yet)
-            regs = ", ".join(f"({n}, {reg_local(n)!r})" for n in sorted(writes))
-            emit(f"STORE_BACK(locals(), ({regs},))" if writes else "pass",
-                 f"STOP[0] = {done}i",
-                 f"STOP[1] = {_tuple(pcs)}[i]",
-                 "raise")
-    else:
-        goes_on = loop_body()
-    if not goes_on:
-        return _source(name, emit.lines)
+    def op_call(self, op):
+        name, nout, cargs = op.consts
+        args = [self.text(o) for o in op.ins]
+        for pos, value in cargs:
+            args.insert(pos, self.const_name(value))
+        for t, (expr, _) in list(self.pending.items()):
+            del self.pending[t]
+            self.emit(f"t{t.n} = {expr}")
+        self.emit(*self.store_dirty())
+        self.dirty = set()
+        self.raise_point()
+        call = f"{name}({', '.join(args)})"
+        self.valid = set()          # the helper may have changed any state word
+        if nout:
+            self.assign(op.outs[0], call, pure=False)
+        else:
+            self.emit(call)
+        self.emit(self.smc_check())
 
-    # Falling off the end of the block: past a limit, or into a helper exit.
-    retired = len(body_insns)
-    if exit_insn is None:
-        leave(f"{last.next_pc:#x}", retired)
-        return _source(name, emit.lines)
-    emit(*store(writes),
-         f"# {exit_insn.pc:#x}: {exit_insn.d.name or 'illegal'}",
-         f"STOP[0] = {done}{retired}",
-         f"STOP[1] = {exit_insn.pc:#x}",
-         *exit_insn.statements_on_state(),
-         f"return {exit_insn.next_pc:#x}, {done}{count}")
-    return _source(name, emit.lines)
+    def op_brcond(self, op):
+        cond, label = op.consts
+        inverse = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "ltu": "geu", "geu": "ltu"}
+        a, b = (self.text(o) for o in op.ins)
+        self.emit(f"if {COND[inverse[cond]](a, b)}:")
+        self.regions.append([label, set(self.valid), set(self.dirty), False])
+        self.depth += 1
+
+    def op_set_label(self, op):
+        label = op.consts[0]
+        if not self.regions or self.regions[-1][0] != label:
+            raise GenerateError(f"label {label} is not the end of an open branch")
+        _, valid, dirty, emitted = self.regions.pop()
+        if not emitted:
+            self.emit("pass")
+        self.depth -= 1
+        if not self.dead:
+            valid &= self.valid
+            dirty |= self.dirty
+        self.valid, self.dirty = valid, dirty
+        self.i = None
+        self.dead = False
+
+    def op_br(self, op):
+        raise GenerateError("unconditional branch inside a block")
+
+    def op_goto_tb(self, op):
+        target = op.consts[0]
+        retired = self.k + 1
+        if self.loop and target == self.block.pc:
+            self.emit(f"n += {retired}")
+            self.emit(f"if n >= left or X[{MIP}] & X[{MIE}]:")
+            self.emit(*(INDENT + line for line in self.store_dirty()),
+                      f"{INDENT}return {target:#x}, n")
+            self.emit(*(f"{reg_local(n)} = X[{n}]" for n in sorted(self.preload - self.valid)),
+                      "continue")
+        else:
+            self.leave(f"{target:#x}", retired)
+        self.dead = True
+
+    def op_exit_tb(self, op):
+        target = self.simple(op.ins[0], "a")
+        self.leave(target, self.k + 1)
+        self.dead = True
+
+    def leave(self, target, retired):
+        done = "n + " if self.loop else ""
+        self.emit(*self.store_dirty(), f"return {target}, {done}{retired}")
+
+    # ---- the function ----------------------------------------------------
+    def generate(self, name):
+        depth = 1 + self.raising + self.loop
+        self.depth = depth
+        if self.loop:
+            self.valid = set(self.preload)
+            self.dirty = set(self.carried)
+        for op in self.block.ops:
+            self.op(op)
+        if not self.dead or self.regions:
+            raise GenerateError("the block does not end with an exit")
+        body = self.lines
+        head = [INDENT + f"{reg_local(n)} = X[{n}]" for n in sorted(self.preload)]
+        if self.loop:
+            head.append(INDENT + "n = 0")
+            body = [INDENT * (depth - 1) + "while True:"] + body
+        if self.raising:
+            head.append(INDENT + "i = 0")
+            done = "n + " if self.loop else ""
+            stores = tuple(tuple((n, reg_local(n)) for n in dirty) for _, _, dirty in self.points)
+            body = [INDENT + "try:"] + body + [
+                INDENT + "except BaseException:",
+                INDENT * 2 + f"STORE_BACK(locals(), {stores!r}[i])",
+                INDENT * 2 + f"STOP[0] = {done}{tuple(p[0] for p in self.points)!r}[i]",
+                INDENT * 2 + f"STOP[1] = ({', '.join(f'{p[1]:#x}' for p in self.points)},)[i]",
+                INDENT * 2 + "raise"]
+        return "\n".join([f"def {name}(left):"] + head + body) + "\n"
 
 
-def _source(name, lines):
-    return "\n".join([f"def {name}(left):"] + lines) + "\n"
+def _in_page(a, size):
+    """The test that an access of ``size`` bytes at ``a`` stays in its page."""
+    return "" if size == 1 else f" and {a} & 4095 <= {4096 - size}"
 
 
-def _tuple(values):
-    return "(" + ", ".join(f"{v:#x}" for v in values) + ",)"
+def generate(name, block, insns):
+    """(source, constants): ``def name(left) -> (next_pc, retired)`` for the ops
+    of ``block``, translated from ``insns``, and the objects its source names
+    that the engine's globals must add."""
+    g = _Generator(block, insns)
+    return g.generate(name), g.consts
