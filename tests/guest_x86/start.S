@@ -134,11 +134,21 @@ puthex_serial:
         pop %rcx
         loop 1b
         ret
+# enter_user(%rax): continue at %rax in 64-bit CPL3 with IOPL 3 (ports allowed)
+        .globl enter_user
+enter_user:
+        push $0x23                    # SS: user data
+        push $0x70000                 # RSP
+        push $0x3002                  # RFLAGS: IOPL 3
+        push $0x2b                    # CS: user code64
+        push %rax
+        iretq
 # exit_qemu(%edi): status (edi << 1) | 1
 exit_qemu:
         mov %edi, %eax
         out %eax, $DEBUG_EXIT
-        jmp halt
+1:      pause                         # (at CPL3 hlt would fault)
+        jmp 1b
 
 hexdigits:
         .ascii "0123456789abcdef"

@@ -125,6 +125,7 @@ class Session(Events):
         self.failure = None
         self.reset_requested = False
         self.done = threading.Event()
+        self._finish_lock = threading.Lock()
         self.log = Log(opts.log_items or (), opts.log_file)
         self.clock = VirtualClock()
         self.lock = threading.RLock()
@@ -160,20 +161,27 @@ class Session(Events):
         return backend.new_frontend() if isinstance(backend, MuxChardev) else backend
 
     # -- Events (called from vCPU and main-loop threads) --------------------------
+    # The first event decides how the run ends: the vCPUs are kicked at once,
+    # and what a guest does after writing isa-debug-exit (say, fault) is moot.
+    def _finish(self, *, status=0, reset=False, failure=None):
+        with self._finish_lock:
+            if self.done.is_set():
+                return
+            self.status, self.reset_requested, self.failure = status, reset, failure
+            self.done.set()
+        self.machine.kick()
+
     def reset(self):
         if self.opts.no_reboot:
-            self.exit(0)
+            self._finish()
         else:
-            self.reset_requested = True
-            self.done.set()
+            self._finish(reset=True)
 
     def exit(self, status):
-        self.status = status
-        self.done.set()
+        self._finish(status=status)
 
     def error(self, message):
-        self.failure = message
-        self.done.set()
+        self._finish(failure=message)
 
     # -- running -----------------------------------------------------------------
     def run(self):
@@ -184,14 +192,12 @@ class Session(Events):
             self.machine.start()
             while not self.done.wait(1.0):
                 pass
-            self.done.clear()
+            self.machine.stop()     # joins vCPU threads, which take the lock
             if not self.reset_requested:
                 break
-            self.reset_requested = False
-            self.machine.stop()     # joins vCPU threads, which take the lock
             with self.lock:
                 self.machine.reset()
-        self.machine.stop()
+            self.done.clear()
         if self.failure is not None:
             raise PyvirtError(self.failure)
         return self.status

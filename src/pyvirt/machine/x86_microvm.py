@@ -173,6 +173,12 @@ class Microvm:
         self.threads = VcpuThreads(vcpus, self.ports, self.memory, self.io_lock, self._vcpu_exit)
         self.threads.start()
 
+    def kick(self):
+        """Ask every vCPU thread to stop soon (from any thread, even a vCPU's)."""
+        threads = self.threads
+        if threads is not None:
+            threads.stop()
+
     def stop(self):
         """Stop the vCPU threads and drop the VM (idempotent)."""
         if self.threads is not None:
