@@ -50,8 +50,12 @@ PAGE = 4096
 class PythonEngine:
     name = "python"
 
-    def __init__(self, hart, log=None, disas=None, cache=None, hot_after=HOT_AFTER):
+    def __init__(self, hart, log=None, disas=None, cache=None, hot_after=HOT_AFTER,
+                 optimizer=optimize):
         self.hart = hart
+        #: OpBlock -> OpBlock between the front end and code generation
+        #: (None: the ops as translated, to check the optimizer against).
+        self.optimizer = optimizer
         self.log = log
         self.disas = disas
         self.cache = cache or TBCache()
@@ -204,7 +208,8 @@ class PythonEngine:
         block = translate(insns)
         if log and log.enabled("op"):
             log.write(f"OP:\n{block.dump()}\n")
-        block = optimize(block)
+        if self.optimizer is not None:
+            block = self.optimizer(block)
         if log and log.enabled("op_opt"):
             log.write(f"OP after optimization:\n{block.dump()}\n")
         name = f"tb_{pc:x}"
