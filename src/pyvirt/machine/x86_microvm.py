@@ -24,6 +24,8 @@ from ..hw.rtc.mc146818 import MC146818
 from ..hw.virtio.mmio import MMIO_SIZE, VirtioMMIO
 from ..kvm import abi
 from ..kvm.cpus import VcpuThreads
+from ..loader.bzimage import hvm_start_info, load_pvh_kernel
+from ..loader.image import read_file
 from ..memory.address_space import AddressSpace
 from ..memory.ram import GuestRAM
 from ..memory.region import MemoryRegion
@@ -170,6 +172,8 @@ class Microvm:
             vcpu.set_cpuid(guest_cpuid(self.supported_cpuid, self.config.cpu_features,
                                        vcpu.index))
             vcpu.set_msrs(boot.reset_msrs())
+        if self.bios is None:
+            boot.pvh_state(vcpus[0], self._load_kernel(), boot.START_INFO_ADDR)
         self.threads = VcpuThreads(vcpus, self.ports, self.memory, self.io_lock, self._vcpu_exit)
         self.threads.start()
 
@@ -178,6 +182,28 @@ class Microvm:
         threads = self.threads
         if threads is not None:
             threads.stop()
+
+    def _load_kernel(self):
+        """-kernel/-initrd/-append into RAM for the PVH entry; returns the entry."""
+        cfg = self.config
+        entry = load_pvh_kernel(cfg.kernel, self.memory)
+        cmdline = cfg.append.encode() + b"\0"
+        if len(cmdline) > boot.CMDLINE_MAX:
+            raise PyvirtError(f"-append: command line longer than {boot.CMDLINE_MAX} bytes")
+        self.memory.write_bytes(boot.CMDLINE_ADDR, cmdline)
+        module = None
+        if cfg.initrd is not None:
+            initrd = read_file(cfg.initrd, "initrd")
+            low = min(cfg.ram_size, LOWMEM_LIMIT)
+            addr = (low - len(initrd)) & ~0xFFF
+            if addr < 64 * MiB:
+                raise PyvirtError(f"-initrd {cfg.initrd}: does not fit in {low // MiB} MiB of RAM "
+                                  "beside the kernel")
+            self.memory.write_bytes(addr, initrd)
+            module = (addr, len(initrd))
+        self.memory.write_bytes(boot.START_INFO_ADDR, hvm_start_info(
+            boot.START_INFO_ADDR, boot.CMDLINE_ADDR, self.e820, module))
+        return entry
 
     def stop(self):
         """Stop the vCPU threads and drop the VM (idempotent)."""

@@ -34,3 +34,37 @@ def e820_map(low_size, high_size, high_base):
 def pack_e820(entries):
     """The 20-byte ``struct boot_e820_entry`` records, as boot_params and fw_cfg carry them."""
     return b"".join(struct.pack("<QQI", *e) for e in entries)
+
+
+# -- direct kernel boot through the PVH entry -------------------------------------
+
+START_INFO_ADDR = 0x6000
+CMDLINE_ADDR = 0x20000
+CMDLINE_MAX = 0x10000
+CODE32_SEL, DATA32_SEL, TSS_SEL = 0x08, 0x10, 0x18
+SEG_CODE_EXEC_READ_ACCESSED = 0xB
+SEG_DATA_RW_ACCESSED = 0x3
+SEG_TSS32_BUSY = 0xB
+CR0_PE, CR0_ET = 1 << 0, 1 << 4
+
+
+def _flat(seg, selector, type_):
+    seg.base, seg.limit, seg.selector, seg.type = 0, 0xFFFFFFFF, selector, type_
+    seg.present, seg.dpl, seg.db, seg.s, seg.l, seg.g, seg.avl, seg.unusable = 1, 0, 1, 1, 0, 1, 0, 0
+
+
+def pvh_state(vcpu, entry, start_info):
+    """The PVH boot ABI: 32-bit flat protected mode, paging off, %ebx = start_info."""
+    sregs = vcpu.get_sregs()
+    _flat(sregs.cs, CODE32_SEL, SEG_CODE_EXEC_READ_ACCESSED)
+    for name in ("ds", "es", "fs", "gs", "ss"):
+        _flat(getattr(sregs, name), DATA32_SEL, SEG_DATA_RW_ACCESSED)
+    tr = sregs.tr
+    tr.base, tr.limit, tr.selector, tr.type, tr.present, tr.s, tr.g = 0, 0x67, TSS_SEL, \
+        SEG_TSS32_BUSY, 1, 0, 0
+    sregs.cr0 = CR0_PE | CR0_ET
+    sregs.cr4 = sregs.efer = 0
+    vcpu.set_sregs(sregs)
+    regs = vcpu.get_regs()
+    regs.rip, regs.rbx, regs.rflags = entry, start_info, 2
+    vcpu.set_regs(regs)
