@@ -104,6 +104,11 @@ COND = {
 }
 #: Inputs an expression pastes more than once: they must be plain names or literals.
 _REPEATS = frozenset({"divu", "remu"})
+#: Ops whose low 64 bits need no mask where only the low bits are used ...
+UNMASKED = {"add": lambda a, b: f"{a} + {b}", "sub": lambda a, b: f"{a} - {b}",
+            "mul": lambda a, b: f"{a} * {b}", "shl": lambda a, b: f"{a} << {b}"}
+#: ... as by these (and by ``and`` with a constant).
+_LOW_BITS = frozenset({"ext8s", "ext16s", "ext32s", "ext8u", "ext16u", "ext32u"})
 
 
 def ends_block(d):
@@ -172,7 +177,7 @@ class _Generator:
         self.depth = 0
         self.valid = set()          # state words whose local holds their value
         self.dirty = set()          # state words whose local is newer than X
-        self.pending = {}           # temp -> (expression, state words it reads)
+        self.pending = {}           # temp -> (expression, state words it reads, unmasked)
         self.uses = {}
         self.points = []            # raise points: (retired before, pc, dirty)
         self.point_index = {}
@@ -220,8 +225,9 @@ class _Generator:
                 self.valid.add(n)
         return reg_local(n)
 
-    def text(self, o, reads=None):
-        """Python text of operand ``o``; adds the state words it reads to ``reads``."""
+    def text(self, o, reads=None, low=False):
+        """Python text of operand ``o``; adds the state words it reads to ``reads``;
+        ``low``: only its low 64 bits are used, so it needs no mask."""
         if isinstance(o, Const):
             return str(o.value) if o.value < 4096 else f"{o.value:#x}"
         if isinstance(o, Glob):
@@ -234,7 +240,7 @@ class _Generator:
                 return f"t{o.n}"
             if reads is not None:
                 reads |= hit[1]
-            return f"({hit[0]})"
+            return f"({hit[2] if low and hit[2] else hit[0]})"
         raise GenerateError(f"unknown operand {o!r}")
 
     def simple(self, o, name):
@@ -250,13 +256,13 @@ class _Generator:
         self.emit(f"{name} = {text}")
         return name
 
-    def assign(self, out, expr, reads=frozenset(), pure=True):
+    def assign(self, out, expr, reads=frozenset(), pure=True, unmasked=None):
         if isinstance(out, Temp):
             uses = self.uses.get(out, 0)
             if pure and uses == 0:
                 return
             if pure and uses == 1:
-                self.pending[out] = (expr, frozenset(reads))
+                self.pending[out] = (expr, frozenset(reads), unmasked)
                 return
             self.emit(f"t{out.n} = {expr}")
             return
@@ -270,7 +276,7 @@ class _Generator:
 
     def before_write(self, n):
         """Paste pending expressions that read state word ``n`` before it changes."""
-        for t, (expr, reads) in list(self.pending.items()):
+        for t, (expr, reads, _) in list(self.pending.items()):
             if n in reads:
                 del self.pending[t]
                 self.emit(f"t{t.n} = {expr}")
@@ -309,10 +315,13 @@ class _Generator:
             return
         if opc in EXPR:
             reads = set()
-            ins = [self.text(o, reads) for o in op.ins]
+            low = opc in _LOW_BITS or opc == "and" and isinstance(op.ins[1], Const)
+            ins = [self.text(o, reads, low) for o in op.ins]
             if opc in _REPEATS:
                 ins = [self.named(t, f"u{k}") for k, t in enumerate(ins)]
-            self.assign(op.outs[0], EXPR[opc](*ins), reads)
+            unmasked = UNMASKED.get(opc)
+            self.assign(op.outs[0], EXPR[opc](*ins), reads,
+                        unmasked=unmasked and unmasked(*ins))
         elif opc == "setcond":
             reads = set()
             a, b = (self.text(o, reads) for o in op.ins)
@@ -355,7 +364,7 @@ class _Generator:
         args = [self.text(o) for o in op.ins]
         for pos, value in cargs:
             args.insert(pos, self.const_name(value))
-        for t, (expr, _) in list(self.pending.items()):
+        for t, (expr, _, _) in list(self.pending.items()):
             del self.pending[t]
             self.emit(f"t{t.n} = {expr}")
         self.emit(*self.store_dirty())
