@@ -20,40 +20,63 @@ when an op raises (QEMU's restore_state_to_opc).
 """
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 M64 = (1 << 64) - 1
 
 
-@dataclass(frozen=True, slots=True)
-class Glob:
-    index: int
+class _Operand(tuple):
+    """An operand: a (kind, number) pair, so that comparing and hashing
+    operands -- what the optimizer does most -- runs at C speed."""
+    __slots__ = ()
+    KIND = ""
+    __match_args__ = ()
+
+    def __new__(cls, number):
+        return tuple.__new__(cls, (cls.KIND, number))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self[1]!r})"
+
+
+class Glob(_Operand):
+    KIND = "g"
+    __slots__ = ()
+    __match_args__ = ("index",)
+    index = property(itemgetter(1))
 
     def __str__(self):
-        return f"g{self.index}"
+        return f"g{self[1]}"
 
 
-@dataclass(frozen=True, slots=True)
-class Temp:
-    n: int
-
-    def __str__(self):
-        return f"t{self.n}"
-
-
-@dataclass(frozen=True, slots=True)
-class Const:
-    value: int
+class Temp(_Operand):
+    KIND = "t"
+    __slots__ = ()
+    __match_args__ = ("n",)
+    n = property(itemgetter(1))
 
     def __str__(self):
-        return f"${self.value:#x}"
+        return f"t{self[1]}"
 
 
-@dataclass(frozen=True, slots=True)
-class Label:
-    n: int
+class Const(_Operand):
+    KIND = "c"
+    __slots__ = ()
+    __match_args__ = ("value",)
+    value = property(itemgetter(1))
 
     def __str__(self):
-        return f"L{self.n}"
+        return f"${self[1]:#x}"
+
+
+class Label(_Operand):
+    KIND = "L"
+    __slots__ = ()
+    __match_args__ = ("n",)
+    n = property(itemgetter(1))
+
+    def __str__(self):
+        return f"L{self[1]}"
 
 
 # Conditions of setcond/brcond, on unsigned 64-bit values or their signed

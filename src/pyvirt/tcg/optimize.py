@@ -35,13 +35,18 @@ _EXT_BITS = {"ext8s": 8, "ext16s": 16, "ext32s": 32, "ext8u": 8, "ext16u": 16, "
 
 
 class _Facts:
-    """What is known at one point: constants and copies."""
-    __slots__ = ("const", "copy", "defn")
+    """What is known at one point: constants, copies, extensions."""
+    __slots__ = ("const", "copy", "defn", "deps")
 
     def __init__(self, const=None, copy=None, defn=None):
         self.const = const or {}    # Temp/Glob -> int
         self.copy = copy or {}      # Temp -> the Temp/Glob it equals
-        self.defn = defn or {}      # Temp -> (opc, input) of a one-input op defining it
+        self.defn = defn or {}      # Temp -> (opc, input) of the extension defining it
+        self.deps = {}              # Temp/Glob -> temps whose copy/defn name it
+        for t, src in self.copy.items():
+            self.deps.setdefault(src, []).append(t)
+        for t, (_, src) in self.defn.items():
+            self.deps.setdefault(src, []).append(t)
 
     def clone(self):
         return _Facts(dict(self.const), dict(self.copy), dict(self.defn))
@@ -54,32 +59,36 @@ class _Facts:
 
     def value(self, o):
         """``o`` with what is known substituted (a constant, or the original of a copy)."""
-        if isinstance(o, Const):
-            return o
         v = self.const.get(o)
         if v is not None:
             return Const(v)
         return self.copy.get(o, o)
+
+    def set_copy(self, t, src):
+        self.copy[t] = src
+        self.deps.setdefault(src, []).append(t)
+
+    def set_defn(self, t, opc, src):
+        self.defn[t] = (opc, src)
+        self.deps.setdefault(src, []).append(t)
 
     def written(self, o):
         """``o`` gets a new value: forget what depended on the old one."""
         self.const.pop(o, None)
         self.copy.pop(o, None)
         self.defn.pop(o, None)
-        for d in (self.copy,):
-            for k in [k for k, v in d.items() if v == o]:
-                del d[k]
-        for k in [k for k, (_, v) in self.defn.items() if v == o]:
-            del self.defn[k]
+        for t in self.deps.pop(o, ()):
+            if self.copy.get(t) == o:
+                del self.copy[t]
+            if self.defn.get(t, (0, None))[1] == o:
+                del self.defn[t]
 
     def forget_state(self):
         """After a helper call: any state word may have changed."""
         for o in [o for o in self.const if isinstance(o, Glob)]:
             del self.const[o]
-        for o in [o for o, v in self.copy.items() if isinstance(v, Glob) or isinstance(o, Glob)]:
-            del self.copy[o]
-        for o in [o for o, (_, v) in self.defn.items() if isinstance(v, Glob)]:
-            del self.defn[o]
+        for o in [o for o in self.deps if isinstance(o, Glob)]:
+            self.written(o)
 
 
 def _mov(out, src):
@@ -190,9 +199,9 @@ def _forward(ops, nlabels):
             if isinstance(src, Const):
                 facts.const[dst] = src.value
             elif isinstance(dst, Temp):
-                facts.copy[dst] = src
+                facts.set_copy(dst, src)
         elif op.opc in _EXT_BITS and isinstance(op.outs[0], Temp):
-            facts.defn[op.outs[0]] = (op.opc, op.ins[0])
+            facts.set_defn(op.outs[0], op.opc, op.ins[0])
         out.append(op)
         if d.ends_bb:
             reachable = False

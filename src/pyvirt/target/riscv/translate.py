@@ -235,49 +235,46 @@ class _Lowering:
         return v
 
     def ev(self, node):
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            n = node.id
-            if n in self.locals:
-                return self.locals[n]
-            if n in self.env:
-                return self.env[n]
-            if n in NAMES:
-                return NAMES[n]
-            self.fail(node, "unknown name")
-        if isinstance(node, ast.Attribute):
-            base = self.ev(node.value)
-            if isinstance(base, Val) or not hasattr(base, node.attr):
-                self.fail(node, "unsupported attribute")
-            return getattr(base, node.attr)
-        if isinstance(node, ast.Subscript):
-            if not (isinstance(node.value, ast.Name) and node.value.id == "X"):
-                self.fail(node, "only X[...] may be indexed")
-            r = self.ev(node.slice)
-            if not isinstance(r, int):
-                self.fail(node, "register number not known at translation time")
-            return _const(0) if r == 0 else Val(Glob(r), "u")
-        if isinstance(node, ast.UnaryOp):
-            v = self.ev(node.operand)
-            if isinstance(v, int) and isinstance(node.op, (ast.USub, ast.Invert, ast.Not)):
-                return {ast.USub: lambda: -v, ast.Invert: lambda: ~v, ast.Not: lambda: not v}[
-                    type(node.op)]()
+        handler = _EVAL.get(type(node))
+        if handler is None:
+            self.fail(node, "unsupported expression")
+        return handler(self, node)
+
+    def ev_name(self, node):
+        n = node.id
+        for scope in (self.locals, self.env, NAMES):
+            if n in scope:
+                return scope[n]
+        self.fail(node, "unknown name")
+
+    def ev_attribute(self, node):
+        base = self.ev(node.value)
+        if isinstance(base, Val) or not hasattr(base, node.attr):
+            self.fail(node, "unsupported attribute")
+        return getattr(base, node.attr)
+
+    def ev_subscript(self, node):
+        if not (isinstance(node.value, ast.Name) and node.value.id == "X"):
+            self.fail(node, "only X[...] may be indexed")
+        r = self.ev(node.slice)
+        if not isinstance(r, int):
+            self.fail(node, "register number not known at translation time")
+        return _const(0) if r == 0 else Val(Glob(r), "u")
+
+    def ev_unary(self, node):
+        v = self.ev(node.operand)
+        fold = _UNARY.get(type(node.op))
+        if not isinstance(v, int) or fold is None:
             self.fail(node, "unsupported unary operation")
-        if isinstance(node, ast.BinOp):
-            return self.binop(node)
-        if isinstance(node, ast.Compare):
-            return self.compare(node)
-        if isinstance(node, ast.IfExp):
-            test = self.ev(node.test)
-            if isinstance(test, (bool, int)):
-                return self.ev(node.body if test else node.orelse)
-            if isinstance(test, Cond) and _is_const(node.body, 1) and _is_const(node.orelse, 0):
-                return Val(self.b.value("setcond", test.a, test.b, consts=(test.cond,)), "u", 1)
-            self.fail(node, "only '1 if compare else 0' is supported")
-        if isinstance(node, ast.Call):
-            return self.call(node, nout=1)
-        self.fail(node, "unsupported expression")
+        return fold(v)
+
+    def ev_ifexp(self, node):
+        test = self.ev(node.test)
+        if isinstance(test, (bool, int)):
+            return self.ev(node.body if test else node.orelse)
+        if isinstance(test, Cond) and _is_const(node.body, 1) and _is_const(node.orelse, 0):
+            return Val(self.b.value("setcond", test.a, test.b, consts=(test.cond,)), "u", 1)
+        self.fail(node, "only '1 if compare else 0' is supported")
 
     def binop(self, node):
         op = type(node.op)
@@ -437,6 +434,21 @@ class _Lowering:
             if ones != M_MASK:
                 self.fail(node, "DIVU's third argument must be M or 0xFFFFFFFF")
         return Val(q, "w" if kind == "s" else "u")
+
+
+_UNARY = {ast.USub: lambda v: -v, ast.Invert: lambda v: ~v, ast.Not: lambda v: not v}
+#: How each kind of expression node is evaluated.
+_EVAL = {
+    ast.Constant: lambda self, node: node.value,
+    ast.Name: _Lowering.ev_name,
+    ast.Attribute: _Lowering.ev_attribute,
+    ast.Subscript: _Lowering.ev_subscript,
+    ast.UnaryOp: _Lowering.ev_unary,
+    ast.BinOp: _Lowering.binop,
+    ast.Compare: _Lowering.compare,
+    ast.IfExp: _Lowering.ev_ifexp,
+    ast.Call: lambda self, node: self.call(node, nout=1),
+}
 
 
 def _parse(body):
