@@ -1,9 +1,8 @@
 """What each RV64GC instruction does, as one Python statement template each.
 
 This is the single description of instruction behaviour.  The interpreter
-turns each template into a closure factory once per hart; the Python
-translator pastes the same text into the function it generates for a
-translation block.  A template reads and writes the hart's state words
+turns each template into a closure factory once per hart; the TCG front end
+(``translate``) lowers the same text, parsed, to TCG ops.  A template reads and writes the hart's state words
 ``X`` (integer registers, and FP registers whose numbers the decoder has
 already offset), uses the decoded operands (``rd rs1 rs2 rs3 imm rm csr``),
 ``pc``, the instruction length ``ln`` and its bits ``insn``, and calls the
