@@ -15,6 +15,8 @@ DEBIAN_PACKAGES=(
     gcc-riscv64-linux-gnu gdb-multiarch device-tree-compiler
     # Host firmware for the riscv virt board.
     opensbi u-boot-qemu
+    # The x86-64 KVM oracle and firmware (bios-microvm.bin) for pyvirt-system-x86_64.
+    qemu-system-x86 seabios
     # Building pylibfdt and creating the venv (for /usr/bin/python3).
     gcc swig python3-dev python3-venv
     # Fetching guest images: apt verifies sid's signatures with this keyring;

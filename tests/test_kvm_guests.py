@@ -3,6 +3,7 @@ each compared with qemu-system-x86_64 -accel kvm running the same image."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -118,3 +119,40 @@ def test_unusable_kvm_is_one_clear_line(images):
     assert proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("pyvirt-system-x86_64: -accel kvm: KVM is not available "
                                   "on this host: /dev/kvm is not a KVM device"), proc.stderr
+
+
+def test_internal_error_is_a_register_dump(images):
+    """Executing from MMIO: KVM reports an emulation failure, pyvirt dumps
+    the vCPU's registers and exits 1.  (QEMU prints "KVM internal error" and keeps the VM paused.)"""
+    proc = subprocess.run(PYVIRT + COMMON + ["-bios", str(images("mmio_exec"))],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("pyvirt-system-x86_64: vCPU 0: KVM exit INTERNAL_ERROR "
+                                  "(emulation failure)\nRAX=00000000feb00000 "), proc.stderr
+    assert "\nRIP=00000000feb00000 " in proc.stderr and "\nCR0=e0000011 " in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("how", ["ctrl-a x", "SIGTERM", "SIGINT"])
+def test_quit_while_vcpu_sleeps(images, how):
+    """The irq guest sleeps in hlt (inside KVM_RUN) waiting for input."""
+    argv = PYVIRT + [a if a != "stdio" else "mon:stdio" for a in COMMON] + ["-bios", str(images("irq"))]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    out = b""
+    while b"ready\n" not in out:
+        chunk = proc.stdout.read1(4096)
+        assert chunk, out
+        out += chunk
+    if how == "ctrl-a x":
+        proc.stdin.write(b"\x01x")
+        proc.stdin.flush()
+    else:
+        proc.send_signal(getattr(signal, how))
+    rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert b"Traceback" not in err
+    if how == "ctrl-a x":
+        assert b"QEMU: Terminated" in rest
+    if how == "SIGINT":
+        assert err == b"pyvirt-system-x86_64: terminating on signal 2\n"
