@@ -5,7 +5,6 @@ main-loop thread, run the vCPUs until the guest powers off or the user
 quits, and turn every user mistake into one line on stderr and exit 1.
 """
 
-import os
 import resource
 import signal
 import sys
@@ -22,7 +21,7 @@ from ..machine.riscv_virt import RiscvVirt, VirtConfig
 from ..target.riscv.disas import Disassembler
 from ..tcg.engines import DEFAULT_ENGINE, ENGINES
 from ..tcg.rr import RoundRobin
-from .options import parse_args
+from .frontend import listing, run_front_end
 
 PROG = "pyvirt-system-riscv64"
 MiB = 1 << 20
@@ -36,15 +35,11 @@ DEVICES = {"loader": "Generic Loader"}
 CPUS = ("rv64",)
 
 
-def _listing(title, items):
-    return "\n".join([title] + [f"{k:<20} {v}" for k, v in items.items()])
-
-
 def _config(opts):
     machine = dict(opts.machine or {})
     mtype = machine.pop("type", "virt")
     if mtype == "help":
-        print(_listing("Supported machines are:", MACHINES))
+        print(listing("Supported machines are:", MACHINES))
         raise SystemExit(0)
     if mtype not in MACHINES:
         raise PyvirtError(f"unsupported machine type '{mtype}' (use -machine help to list)")
@@ -73,7 +68,7 @@ def _config(opts):
         dev = dict(dev)
         driver = dev.pop("driver", None)
         if driver == "help":
-            print(_listing("Available devices:", DEVICES))
+            print(listing("Available devices:", DEVICES))
             raise SystemExit(0)
         if driver != "loader":
             raise PyvirtError(f"-device {driver}: '{driver}' is not a valid device model name")
@@ -207,25 +202,7 @@ def _print_stats(session, started):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    session = None
-    started = time.monotonic()
-    try:
-        opts = parse_args(argv, prog=PROG, accept=ACCEPTED)
-        session = Session(opts)
-        status = session.run()
-        if os.environ.get("PYVIRT_STATS"):
-            _print_stats(session, started)
-        return status
-    except PyvirtError as err:
-        print(f"{PROG}: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: terminating on signal {signal.SIGINT.value}", file=sys.stderr)
-        return 0
-    finally:
-        if session is not None:
-            session.close()
+    return run_front_end(PROG, ACCEPTED, Session, _print_stats, argv)
 
 
 if __name__ == "__main__":

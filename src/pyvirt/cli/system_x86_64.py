@@ -6,7 +6,6 @@ back here to the device models of ``hw/``.  Only ``-accel kvm`` and the
 ``microvm`` machine exist.
 """
 
-import os
 import resource
 import signal
 import sys
@@ -24,7 +23,7 @@ from ..kvm.system import Kvm
 from ..kvm.vcpu import install_kick_handler
 from ..machine.x86_microvm import DEBUGCON_PORT, Events, Microvm, MicrovmConfig, bios_path
 from ..target.x86.cpuid import parse_cpu
-from .options import parse_args
+from .frontend import listing, run_front_end
 
 PROG = "pyvirt-system-x86_64"
 MiB = 1 << 20
@@ -36,10 +35,6 @@ ACCEPTED = ("machine", "cpu", "accel", "smp", "m", "name", "bios", "kernel", "in
 MACHINES = {"microvm": "microvm (i386)"}
 DEVICES = {"isa-debug-exit": "bus ISA", "isa-debugcon": "bus ISA"}
 DEBUGCON_DEFAULT_IOBASE = 0xE9      # isa-debugcon's own default; -debugcon uses 0x402
-
-
-def _listing(title, items):
-    return "\n".join([title] + [f"{k:<20} {v}" for k, v in items.items()])
 
 
 def _number(driver, dev, key, default):
@@ -56,7 +51,7 @@ def _config(opts):
     machine = dict(opts.machine or {})
     mtype = machine.pop("type", "microvm")
     if mtype == "help":
-        print(_listing("Supported machines are:", MACHINES))
+        print(listing("Supported machines are:", MACHINES))
         raise SystemExit(0)
     if mtype not in MACHINES:
         raise PyvirtError(f"unsupported machine type '{mtype}' (use -machine help to list)")
@@ -78,7 +73,7 @@ def _config(opts):
         dev = dict(dev)
         driver = dev.pop("driver", None)
         if driver == "help":
-            print(_listing("Available devices:", DEVICES))
+            print(listing("Available devices:", DEVICES))
             raise SystemExit(0)
         if driver == "isa-debug-exit":
             debug_exit = (_number(driver, dev, "iobase", DEFAULT_IOBASE),
@@ -211,29 +206,15 @@ class Session(Events):
         self.kvm.close()
 
 
+def _print_stats(session, started):
+    """PYVIRT_STATS=1: exits handled and peak RSS, for bench/."""
+    print(f"pyvirt-stats: exits={session.machine.exits} "
+          f"seconds={time.monotonic() - started:.3f} "
+          f"maxrss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+
+
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    session = None
-    started = time.monotonic()
-    try:
-        opts = parse_args(argv, prog=PROG, accept=ACCEPTED)
-        session = Session(opts)
-        status = session.run()
-        if os.environ.get("PYVIRT_STATS"):
-            print(f"pyvirt-stats: exits={session.machine.exits} "
-                  f"seconds={time.monotonic() - started:.3f} "
-                  f"maxrss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}",
-                  file=sys.stderr)
-        return status
-    except PyvirtError as err:
-        print(f"{PROG}: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: terminating on signal {signal.SIGINT.value}", file=sys.stderr)
-        return 0
-    finally:
-        if session is not None:
-            session.close()
+    return run_front_end(PROG, ACCEPTED, Session, _print_stats, argv)
 
 
 if __name__ == "__main__":

@@ -122,6 +122,7 @@ class Vcpu:
         self.thread_id = threading.get_ident()
         run, page, fd = self.run, self.page, self.fd
         io, mm = run.exit.io, run.exit.mmio
+        mmio_data = abi.Run.exit.offset + abi.RunMmio.data.offset
         kvm_run = abi.KVM_RUN
         EXIT_IO, EXIT_MMIO, IO_OUT = abi.KVM_EXIT_IO, abi.KVM_EXIT_MMIO, abi.KVM_EXIT_IO_OUT
         exits = 0
@@ -135,40 +136,30 @@ class Vcpu:
                     raise KvmError(f"KVM_RUN on vCPU {self.index}: {os.strerror(err)}")
                 exits += 1
                 reason = run.exit_reason
+                # Both kinds of access leave their data in this page: PIO at
+                # data_offset (count items, for rep ins/outs), MMIO in mmio.data.
                 if reason == EXIT_IO:
-                    port, size, off = io.port, io.size, io.data_offset
-                    with lock:
-                        for _ in range(io.count):
-                            if io.direction == IO_OUT:
-                                value = int.from_bytes(page[off:off + size], "little")
-                                try:
-                                    pio.write(port, size, value)
-                                except Unassigned:
-                                    pass
-                            else:
-                                try:
-                                    value = pio.read(port, size)
-                                except Unassigned:
-                                    value = -1
-                                page[off:off + size] = (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")
-                            off += size
+                    space, addr, size, count = pio, io.port, io.size, io.count
+                    write, off, unassigned = io.direction == IO_OUT, io.data_offset, -1
                 elif reason == EXIT_MMIO:
-                    addr, size = mm.phys_addr, mm.len
-                    with lock:
-                        if mm.is_write:
-                            value = int.from_bytes(bytes(mm.data)[:size], "little")
+                    space, addr, size, count = mmio, mm.phys_addr, mm.len, 1
+                    write, off, unassigned = mm.is_write, mmio_data, 0
+                else:
+                    return VcpuExit(reason, self._exit_detail(reason))
+                with lock:
+                    for _ in range(count):
+                        if write:
                             try:
-                                mmio.write(addr, size, value)
+                                space.write(addr, size, int.from_bytes(page[off:off + size], "little"))
                             except Unassigned:
                                 pass
                         else:
                             try:
-                                value = mmio.read(addr, size)
+                                value = space.read(addr, size)
                             except Unassigned:
-                                value = 0
-                            ctypes.memmove(mm.data, value.to_bytes(size, "little"), size)
-                else:
-                    return VcpuExit(reason, self._exit_detail(reason))
+                                value = unassigned
+                            page[off:off + size] = (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")
+                        off += size
             return VcpuExit(abi.KVM_EXIT_INTR)
         finally:
             self.exits += exits

@@ -1,0 +1,41 @@
+"""What every system front end does around its Session: parse, run, and turn
+user mistakes into one line on stderr with exit status 1."""
+
+import os
+import signal
+import sys
+import time
+
+from ..errors import PyvirtError
+from .options import parse_args
+
+
+def listing(title, items):
+    """``-machine help`` style output: a title, then name and description columns."""
+    return "\n".join([title] + [f"{k:<20} {v}" for k, v in items.items()])
+
+
+def run_front_end(prog, accepted, make_session, print_stats, argv=None):
+    """Parse ``argv`` (default: sys.argv), run ``make_session(opts)``, return the exit status.
+
+    ``print_stats(session, started)`` runs when PYVIRT_STATS is set.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    session = None
+    started = time.monotonic()
+    try:
+        opts = parse_args(argv, prog=prog, accept=accepted)
+        session = make_session(opts)
+        status = session.run()
+        if os.environ.get("PYVIRT_STATS"):
+            print_stats(session, started)
+        return status
+    except PyvirtError as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: terminating on signal {signal.SIGINT.value}", file=sys.stderr)
+        return 0
+    finally:
+        if session is not None:
+            session.close()
