@@ -3,14 +3,14 @@
 The block's ``OpBlock`` (``target.riscv.translate``, then ``tcg.optimize``)
 becomes one function::
 
-    def tb_80000040(left):              # left: instructions the caller allows
+    def tb_80000040(left, X=X, TR=TLB_R.get, ...):  # left: instructions allowed
         i = 0
         try:
             # 0x80000040: ld
             x10 = X[10]                 # a state word, read once into a local
             a = (x10 + 8) & 0xffffffffffffffff
             i = 0                       # the raise point of the next op
-            o = TLB_R.get(a >> 12)      # the softmmu hit path, inline
+            o = TR(a >> 12)             # the softmmu hit path, inline
             x11 = RLD(RAM, o + (a & 4095))[0] if o is not None and ... else LD(a)
             # 0x80000044: beq
             if x11 == 0:
@@ -102,6 +102,10 @@ COND = {
     "ge": lambda a, b: f"({a} ^ {S}) >= ({b} ^ {S})",
     "ltu": lambda a, b: f"{a} < {b}", "geu": lambda a, b: f"{a} >= {b}",
 }
+#: Globals the inline TLB hit path uses, as bound in the block's arguments.
+FAST = {"TR": "TLB_R.get", "TW": "TLB_W.get", "RAM": "RAM"}
+FAST.update({"R" + h: "R" + h for h in LOADS})
+FAST.update({"W" + h: "W" + h for h in STORES})
 #: Inputs an expression pastes more than once: they must be plain names or literals.
 _REPEATS = frozenset({"divu", "remu"})
 #: Ops whose low 64 bits need no mask where only the low bits are used ...
@@ -184,6 +188,7 @@ class _Generator:
         self.i = None               # the value of i here, if known
         self.k = 0                  # index of the current instruction
         self.consts = {}            # name -> object, for the block's globals
+        self.fast = set()           # globals of the hit path, bound as arguments
         self.regions = []           # open ifs: [label, saved valid, saved dirty, emitted]
         self.dead = False
         start = block.pc
@@ -342,7 +347,8 @@ class _Generator:
             self.before_write(out.index)
         self.raise_point()
         value = f"R{helper}(RAM, o + ({a} & 4095))[0]" + (f" & {M}" if signed else "")
-        self.emit(f"o = TLB_R.get({a} >> 12)")
+        self.fast.update(("TR", "RAM", "R" + helper))
+        self.emit(f"o = TR({a} >> 12)")
         self.assign(out, f"{value} if o is not None{_in_page(a, size)} else {helper}({a})",
                     pure=False)
 
@@ -353,7 +359,8 @@ class _Generator:
         v = self.simple(op.ins[1], "v")
         self.raise_point()
         masked = v if size == 8 else f"{v} & {(1 << 8 * size) - 1:#x}"
-        self.emit(f"o = TLB_W.get({a} >> 12)",
+        self.fast.update(("TW", "RAM", "W" + helper))
+        self.emit(f"o = TW({a} >> 12)",
                   f"if o is not None{_in_page(a, size)}: W{helper}(RAM, o + ({a} & 4095), {masked})",
                   "else:",
                   f"{INDENT}{helper}({a}, {v})",
@@ -409,7 +416,7 @@ class _Generator:
         retired = self.k + 1
         if self.loop and target == self.block.pc:
             self.emit(f"n += {retired}")
-            self.emit(f"if n >= left or X[{MIP}] & X[{MIE}]:")
+            self.emit(f"if n >= left or X[{MIP}] and X[{MIP}] & X[{MIE}]:")
             self.emit(*(INDENT + line for line in self.store_dirty()),
                       f"{INDENT}return {target:#x}, n")
             self.emit(*(f"{reg_local(n)} = X[{n}]" for n in sorted(self.preload - self.valid)),
@@ -453,7 +460,10 @@ class _Generator:
                 INDENT * 2 + f"STOP[0] = {done}{tuple(p[0] for p in self.points)!r}[i]",
                 INDENT * 2 + f"STOP[1] = ({', '.join(f'{p[1]:#x}' for p in self.points)},)[i]",
                 INDENT * 2 + "raise"]
-        return "\n".join([f"def {name}(left):"] + head + body) + "\n"
+        # What the hot path uses, bound once as arguments: locals are the
+        # fastest names (the TLB dicts are cleared, never replaced).
+        fast = "".join(f", {n}={FAST[n]}" for n in sorted(self.fast))
+        return "\n".join([f"def {name}(left, X=X{fast}):"] + head + body) + "\n"
 
 
 def _in_page(a, size):
