@@ -152,7 +152,7 @@ def continuation(insn, start, seen):
 
     A conditional branch goes on at its fall-through (the taken side leaves
     the block), a direct jump at its target; both only within the page of
-    ``start`` and not back into the block (a jump back to ``start`` is the
+    ``start`` and not back into the block (going back to ``start`` is the
     block's loop).
     """
     d = insn.d
@@ -160,13 +160,11 @@ def continuation(insn, start, seen):
         nxt = insn.next_pc
     elif d.name == "jal":
         nxt = insn.static_target()
-        if nxt in seen:
-            return None
     elif ends_block(d):
         return None
     else:
         nxt = insn.next_pc
-    return nxt if (nxt ^ start) >> 12 == 0 else None
+    return nxt if (nxt ^ start) >> 12 == 0 and nxt not in seen else None
 
 
 class GenerateError(Exception):
@@ -199,17 +197,21 @@ class _Generator:
                     self.uses[t] = self.uses.get(t, 0) + 1
         back = [n for n, op in enumerate(ops) if op.opc == "goto_tb" and op.consts[0] == start]
         self.loop = bool(back)
-        self.carried = set()        # in a loop: dirty at its head (after a first pass)
+        self.later_pass = False
+        # In a loop: what may be dirty at its head after a pass (a superset),
+        # and what is loaded there (that, and what the loop reads).
+        self.carried = set()
         self.preload = set()
-        if self.loop:
-            for op in ops[:back[-1]]:
-                self.carried.update(o.index for o in op.outs if isinstance(o, Glob))
-            for op in ops:
-                self.preload.update(o.index for o in op.ins if isinstance(o, Glob))
-            self.preload |= self.carried
+        for op in ops[:back[-1] if back else 0]:
+            self.carried.update(o.index for o in op.outs if isinstance(o, Glob))
+            self.preload.update(o.index for o in op.ins if isinstance(o, Glob))
+        self.preload |= self.carried
         self.raising = any(OPDEFS[op.opc].can_raise for op in ops)
 
     # ---- output ----------------------------------------------------------
+    def emit_at(self, depth, line):
+        self.lines.append(INDENT * depth + line)
+
     def emit(self, *lines):
         if self.regions:
             self.regions[-1][3] = True
@@ -419,8 +421,8 @@ class _Generator:
             self.emit(f"if n >= left or X[{MIP}] and X[{MIP}] & X[{MIE}]:")
             self.emit(*(INDENT + line for line in self.store_dirty()),
                       f"{INDENT}return {target:#x}, n")
-            self.emit(*(f"{reg_local(n)} = X[{n}]" for n in sorted(self.preload - self.valid)),
-                      "continue")
+            self.emit(*(f"{reg_local(n)} = X[{n}]" for n in sorted(self.preload - self.valid)))
+            self.emit("continue" if self.later_pass else "p = 1; continue")
         else:
             self.leave(f"{target:#x}", retired)
         self.dead = True
@@ -435,21 +437,34 @@ class _Generator:
         self.emit(*self.store_dirty(), f"return {target}, {done}{retired}")
 
     # ---- the function ----------------------------------------------------
-    def generate(self, name):
-        depth = 1 + self.raising + self.loop
+    def body(self, depth, valid, dirty):
+        """The ops once, from state words ``valid`` and ``dirty``."""
         self.depth = depth
-        if self.loop:
-            self.valid = set(self.preload)
-            self.dirty = set(self.carried)
+        self.valid, self.dirty = valid, dirty
+        self.i = None
+        self.dead = False
         for op in self.block.ops:
             self.op(op)
-        if not self.dead or self.regions:
+        if not self.dead or self.regions or self.pending:
             raise GenerateError("the block does not end with an exit")
-        body = self.lines
-        head = [INDENT + f"{reg_local(n)} = X[{n}]" for n in sorted(self.preload)]
+
+    def generate(self, name):
+        depth = 1 + self.raising + self.loop
+        head = []
         if self.loop:
-            head.append(INDENT + "n = 0")
-            body = [INDENT * (depth - 1) + "while True:"] + body
+            # The first pass loads state words as it needs them and stores
+            # only what it wrote; later passes start with what a pass leaves
+            # (the loop's registers loaded, what it writes dirty).
+            head += [INDENT + "n = 0", INDENT + "p = 0"]
+            self.emit_at(depth - 1, "while True:")
+            self.emit_at(depth, "if p:")
+            self.later_pass = True
+            self.body(depth + 1, set(self.preload), set(self.carried))
+            self.later_pass = False
+            self.body(depth, set(), set())
+        else:
+            self.body(depth, set(), set())
+        body = self.lines
         if self.raising:
             head.append(INDENT + "i = 0")
             done = "n + " if self.loop else ""
