@@ -3,7 +3,8 @@
 The host is Debian amd64, so its apt already knows ``linux-image-amd64``:
 ``apt-get download`` fetches the package that metapackage depends on
 (verified by apt), ``dpkg-deb`` unpacks it, and the bzImage is kept in the
-cache as ``x86_64-kernel/vmlinuz``.  Nothing is installed on the host.
+cache as ``x86_64-kernel/vmlinuz``, its uncompressed vmlinux (for the PVH
+entry) as ``x86_64-kernel/vmlinux``.  Nothing is installed on the host.
 """
 
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 from pyvirt.errors import PyvirtError
 from pyvirt.images.cache import cache_dir, locked
 from pyvirt.images.debian import extract
+from pyvirt.loader.bzimage import vmlinux_of
 
 METAPACKAGE = "linux-image-amd64"
 _DEPENDS = re.compile(r"^\s*Depends: (linux-image-\S+-amd64)$", re.MULTILINE)
@@ -52,3 +54,14 @@ def x86_kernel() -> Path:
             shutil.copyfile(found[0], kernel.with_suffix(".part"))
             kernel.with_suffix(".part").rename(kernel)
     return kernel
+
+
+def x86_vmlinux() -> Path:
+    """The vmlinux ELF inside ``x86_kernel()``, extracted once into the cache."""
+    bzimage = x86_kernel()
+    vmlinux = bzimage.with_name("vmlinux")
+    with locked(bzimage.parent):
+        if not vmlinux.exists():
+            vmlinux.with_suffix(".part").write_bytes(vmlinux_of(bzimage.read_bytes(), str(bzimage)))
+            vmlinux.with_suffix(".part").rename(vmlinux)
+    return vmlinux

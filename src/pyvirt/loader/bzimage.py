@@ -1,15 +1,20 @@
-"""x86 Linux kernels: the bzImage container and the PVH entry of vmlinux.
+"""x86 Linux kernels: the bzImage boot protocol and the PVH entry of vmlinux.
 
-A bzImage is a real-mode setup part followed by a compressed vmlinux
-(boot protocol 2.08+: ``payload_offset``/``payload_length`` in the setup
-header say where).  pyvirt boots x86 Linux through the PVH entry point
-that vmlinux announces in an ELF note (XEN_ELFNOTE_PHYS32_ENTRY): the
-payload is decompressed here with Python's lzma/zlib, the ELF's segments
-are loaded at their physical addresses, and the vCPU starts in 32-bit
-protected mode at that entry with ``%ebx`` pointing to an
-``hvm_start_info`` (command line, initrd module, memory map).  This skips
-the kernel's own decompressor, which matters where guest kernel code is
-emulated (a few M instructions/s) rather than run natively.
+Two ways in, as QEMU has them:
+
+* a bzImage (Documentation/arch/x86/boot.rst, protocol 2.12+ with a 64-bit
+  entry): the protected-mode part is loaded at ``pref_address``, the setup
+  header is copied into a ``boot_params`` zero page with the e820 map,
+  command line and initrd filled in, and the vCPU starts in long mode at
+  load address + 0x200 with ``%rsi`` pointing to the zero page.  The
+  kernel's own decompressor then runs in the guest.
+* an uncompressed vmlinux ELF with a PVH note (XEN_ELFNOTE_PHYS32_ENTRY):
+  its segments are loaded at their physical addresses and the vCPU starts
+  in 32-bit protected mode at that entry with ``%ebx`` pointing to an
+  ``hvm_start_info`` (command line, initrd module, memory map).
+  ``vmlinux_of`` takes the vmlinux out of a bzImage (Python's lzma/zlib),
+  for hosts where guest kernel code runs emulated and the in-guest
+  decompressor would take an hour.
 """
 
 import io
@@ -21,13 +26,33 @@ from elftools.elf.elffile import ELFFile
 
 from ..errors import PyvirtError
 from .elf import is_elf, load_elf_data
-from .image import read_file
+from .image import place
 
 SETUP_SECTS = 0x1F1
 HEADER_MAGIC_OFFSET, HEADER_MAGIC = 0x202, b"HdrS"
 VERSION = 0x206
 PAYLOAD_OFFSET, PAYLOAD_LENGTH = 0x248, 0x24C
 MIN_PAYLOAD_VERSION = 0x208
+
+# setup header fields (offsets in the bzImage and in boot_params alike)
+SETUP_HEADER = 0x1F1
+HEADER_END_JUMP = 0x201          # setup header ends at 0x202 + this byte
+TYPE_OF_LOADER, LOADFLAGS = 0x210, 0x211
+RAMDISK_IMAGE, RAMDISK_SIZE = 0x218, 0x21C
+HEAP_END_PTR = 0x224
+CMD_LINE_PTR, INITRD_ADDR_MAX = 0x228, 0x22C
+XLOADFLAGS, CMDLINE_SIZE = 0x236, 0x238
+PREF_ADDRESS, INIT_SIZE = 0x258, 0x260
+# boot_params fields
+E820_ENTRIES, E820_TABLE, E820_MAX = 0x1E8, 0x2D0, 128
+BOOT_PARAMS_SIZE = 0x1000
+
+MIN_64BIT_VERSION = 0x20C        # 2.12: xloadflags
+XLF_KERNEL_64 = 1 << 0
+LOADER_UNDEFINED = 0xFF
+LOADED_HIGH, CAN_USE_HEAP = 0x01, 0x80
+HEAP_END = 0xFE00                # relative to the real-mode segment, as QEMU sets it
+ENTRY_64 = 0x200
 
 XEN_ELFNOTE_PHYS32_ENTRY = 18
 
@@ -43,17 +68,25 @@ _DECOMPRESSORS = {
 }
 
 
+def _bzimage_version(data: bytes, path: str) -> int:
+    if data[HEADER_MAGIC_OFFSET:HEADER_MAGIC_OFFSET + 4] != HEADER_MAGIC:
+        raise PyvirtError(f"could not load kernel '{path}': neither a bzImage nor an ELF vmlinux")
+    return struct.unpack_from("<H", data, VERSION)[0]
+
+
+def _setup_size(data: bytes) -> int:
+    return ((data[SETUP_SECTS] or 4) + 1) * 512
+
+
 def vmlinux_of(data: bytes, path: str) -> bytes:
     """The vmlinux ELF: ``data`` itself, or the payload of a bzImage."""
     if is_elf(data):
         return data
-    if data[HEADER_MAGIC_OFFSET:HEADER_MAGIC_OFFSET + 4] != HEADER_MAGIC:
-        raise PyvirtError(f"could not load kernel '{path}': neither a bzImage nor an ELF vmlinux")
-    version, = struct.unpack_from("<H", data, VERSION)
+    version = _bzimage_version(data, path)
     if version < MIN_PAYLOAD_VERSION:
         raise PyvirtError(f"could not load kernel '{path}': boot protocol {version >> 8}."
                           f"{version & 0xFF} is older than 2.08 (no payload fields)")
-    setup_size = ((data[SETUP_SECTS] or 4) + 1) * 512
+    setup_size = _setup_size(data)
     offset, length = struct.unpack_from("<II", data, PAYLOAD_OFFSET)
     payload = data[setup_size + offset:setup_size + offset + length]
     for magic, (name, decompressor) in _DECOMPRESSORS.items():
@@ -65,6 +98,42 @@ def vmlinux_of(data: bytes, path: str) -> bytes:
                                   f"({err})") from None
     raise PyvirtError(f"could not load kernel '{path}': payload compression "
                       f"{payload[:6].hex()} not supported (xz and gzip are)")
+
+
+def load_bzimage(data: bytes, path: str, address_space, *, boot_params_addr: int,
+                 cmdline_addr: int, cmdline: bytes, e820, initrd=None) -> int:
+    """Load a bzImage's kernel and write its zero page; returns the 64-bit entry.
+
+    ``cmdline`` is NUL-terminated; ``initrd``: (addr, size) already in RAM.
+    """
+    version = _bzimage_version(data, path)
+    if version < MIN_64BIT_VERSION or not \
+            struct.unpack_from("<H", data, XLOADFLAGS)[0] & XLF_KERNEL_64:
+        raise PyvirtError(f"could not load kernel '{path}': not a bzImage with a 64-bit entry "
+                          f"(boot protocol {version >> 8}.{version & 0xFF})")
+    cmdline_size, = struct.unpack_from("<I", data, CMDLINE_SIZE)
+    if len(cmdline) - 1 > cmdline_size:
+        raise PyvirtError(f"-append: the kernel takes at most {cmdline_size} bytes of command line")
+    load_addr, = struct.unpack_from("<Q", data, PREF_ADDRESS)
+    place(address_space, load_addr, data[_setup_size(data):], "kernel")
+    params = bytearray(BOOT_PARAMS_SIZE)
+    header_end = 0x202 + data[HEADER_END_JUMP]
+    params[SETUP_HEADER:header_end] = data[SETUP_HEADER:header_end]
+    params[TYPE_OF_LOADER] = LOADER_UNDEFINED
+    params[LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP
+    struct.pack_into("<H", params, HEAP_END_PTR, HEAP_END)
+    struct.pack_into("<I", params, CMD_LINE_PTR, cmdline_addr)
+    if initrd is not None:
+        initrd_max, = struct.unpack_from("<I", data, INITRD_ADDR_MAX)
+        if initrd[0] + initrd[1] - 1 > initrd_max:
+            raise PyvirtError(f"-initrd: the kernel wants its initrd below {initrd_max:#x}")
+        struct.pack_into("<II", params, RAMDISK_IMAGE, *initrd)
+    params[E820_ENTRIES] = len(e820)
+    table = b"".join(struct.pack("<QQI", *entry) for entry in e820[:E820_MAX])
+    params[E820_TABLE:E820_TABLE + len(table)] = table
+    place(address_space, cmdline_addr, cmdline, "command line")
+    place(address_space, boot_params_addr, bytes(params), "boot_params")
+    return load_addr + ENTRY_64
 
 
 def pvh_entry(vmlinux: bytes, path: str) -> int:
@@ -81,9 +150,8 @@ def pvh_entry(vmlinux: bytes, path: str) -> int:
                       "(a kernel built without CONFIG_PVH)")
 
 
-def load_pvh_kernel(path: str, address_space) -> int:
-    """Load the kernel at ``path`` (bzImage or vmlinux); returns its PVH entry."""
-    vmlinux = vmlinux_of(read_file(path, "kernel"), path)
+def load_pvh_kernel(vmlinux: bytes, path: str, address_space) -> int:
+    """Load a vmlinux ELF; returns its PVH entry."""
     entry = pvh_entry(vmlinux, path)
     load_elf_data(vmlinux, path, address_space, expected_machine="EM_X86_64", what="kernel")
     return entry

@@ -24,7 +24,8 @@ from ..hw.rtc.mc146818 import MC146818
 from ..hw.virtio.mmio import MMIO_SIZE, VirtioMMIO
 from ..kvm import abi
 from ..kvm.cpus import VcpuThreads
-from ..loader.bzimage import hvm_start_info, load_pvh_kernel
+from ..loader.bzimage import hvm_start_info, load_bzimage, load_pvh_kernel
+from ..loader.elf import is_elf
 from ..loader.image import read_file
 from ..memory.address_space import AddressSpace
 from ..memory.ram import GuestRAM
@@ -173,7 +174,7 @@ class Microvm:
                                        vcpu.index))
             vcpu.set_msrs(boot.reset_msrs())
         if self.bios is None:
-            boot.pvh_state(vcpus[0], self._load_kernel(), boot.START_INFO_ADDR)
+            self._boot_kernel(vcpus[0])
         self.threads = VcpuThreads(vcpus, self.ports, self.memory, self.io_lock, self._vcpu_exit)
         self.threads.start()
 
@@ -183,27 +184,37 @@ class Microvm:
         if threads is not None:
             threads.stop()
 
-    def _load_kernel(self):
-        """-kernel/-initrd/-append into RAM for the PVH entry; returns the entry."""
+    def _boot_kernel(self, vcpu):
+        """-kernel/-initrd/-append into RAM, and the BSP at the kernel's entry:
+        the bzImage boot protocol, or PVH for a vmlinux ELF."""
         cfg = self.config
-        entry = load_pvh_kernel(cfg.kernel, self.memory)
+        kernel = read_file(cfg.kernel, "kernel")
         cmdline = cfg.append.encode() + b"\0"
         if len(cmdline) > boot.CMDLINE_MAX:
             raise PyvirtError(f"-append: command line longer than {boot.CMDLINE_MAX} bytes")
-        self.memory.write_bytes(boot.CMDLINE_ADDR, cmdline)
-        module = None
+        initrd = None
         if cfg.initrd is not None:
-            initrd = read_file(cfg.initrd, "initrd")
+            data = read_file(cfg.initrd, "initrd")
             low = min(cfg.ram_size, LOWMEM_LIMIT)
-            addr = (low - len(initrd)) & ~0xFFF
+            addr = (low - len(data)) & ~0xFFF
             if addr < 64 * MiB:
                 raise PyvirtError(f"-initrd {cfg.initrd}: does not fit in {low // MiB} MiB of RAM "
                                   "beside the kernel")
-            self.memory.write_bytes(addr, initrd)
-            module = (addr, len(initrd))
-        self.memory.write_bytes(boot.START_INFO_ADDR, hvm_start_info(
-            boot.START_INFO_ADDR, boot.CMDLINE_ADDR, self.e820, module))
-        return entry
+            self.memory.write_bytes(addr, data)
+            initrd = (addr, len(data))
+        if is_elf(kernel):
+            entry = load_pvh_kernel(kernel, cfg.kernel, self.memory)
+            self.memory.write_bytes(boot.CMDLINE_ADDR, cmdline)
+            self.memory.write_bytes(boot.START_INFO_ADDR, hvm_start_info(
+                boot.START_INFO_ADDR, boot.CMDLINE_ADDR, self.e820, initrd))
+            boot.pvh_state(vcpu, entry, boot.START_INFO_ADDR)
+        else:
+            entry = load_bzimage(kernel, cfg.kernel, self.memory,
+                                 boot_params_addr=boot.BOOT_PARAMS_ADDR,
+                                 cmdline_addr=boot.CMDLINE_ADDR, cmdline=cmdline,
+                                 e820=self.e820, initrd=initrd)
+            boot.long_mode_tables(self.memory)
+            boot.long_mode_state(vcpu, entry, boot.BOOT_PARAMS_ADDR)
 
     def stop(self):
         """Stop the vCPU threads and drop the VM (idempotent)."""
