@@ -272,8 +272,8 @@ def sys_readlinkat(t, a):
         target = os.fsencode(os.path.abspath(t.proc.exe))[:a[3]]
         t.mem.write(a[2], target)
         return len(target)
-    return host("readlinkat", 78, a[0], *host_args(t, [a[1]], "s")[0],
-                t.host_ptr(a[2], a[3], PROT_WRITE), a[3])
+    (path,), _keep = host_args(t, [a[1]], "s")
+    return host("readlinkat", 78, a[0], path, t.host_ptr(a[2], a[3], PROT_WRITE), a[3])
 
 
 @syscall(160, "uname", "p")

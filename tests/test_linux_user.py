@@ -1,0 +1,161 @@
+"""pyvirt-riscv64 against qemu-riscv64: Debian's busybox, our own C/C++ programs, bad input.
+
+Every comparison runs the same command under both emulators and checks
+stdout, stderr and the exit status.  A program's own execve of a RISC-V
+program cannot work under qemu-user without binfmt_misc (it falls back to
+the host's PATH), so for the busybox script qemu's PATH holds one wrapper
+per applet that runs it under qemu-riscv64 again; pyvirt gets an empty
+PATH, so each applet it runs is busybox itself.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent / "user"
+PYVIRT = [sys.executable, "-m", "pyvirt.cli.user_riscv64"]
+QEMU = shutil.which("qemu-riscv64")
+PREFIX = "/usr/riscv64-linux-gnu"
+
+pytestmark = pytest.mark.skipif(QEMU is None, reason="qemu-user not installed (scripts/setup.sh)")
+
+
+@pytest.fixture(scope="module")
+def busybox():
+    from pyvirt.images import fetch_guest_images
+    return str(fetch_guest_images().busybox)
+
+
+def run(cmd, cwd=None, env=None, timeout=300):
+    r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, timeout=timeout)
+    return r.stdout, r.stderr, r.returncode
+
+
+def same(cmd, tmp_path, env=None, pyvirt_opts=(), timeout=300):
+    """Run ``cmd`` (program and arguments) under both emulators in fresh directories."""
+    qdir, pdir = tmp_path / "qemu", tmp_path / "pyvirt"
+    qdir.mkdir()
+    pdir.mkdir()
+    expected = run([QEMU, "-L", PREFIX, *cmd], cwd=qdir, env=env, timeout=timeout)
+    got = run([*PYVIRT, *pyvirt_opts, "-L", PREFIX, *cmd], cwd=pdir, env=env, timeout=timeout)
+    assert got[2] == expected[2], got[1].decode(errors="replace")[-2000:]
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
+    return got
+
+
+def test_busybox_pipeline(busybox, tmp_path):
+    out, _, _ = same([busybox, "sh", "-c", "echo hello | sha256sum"], tmp_path)
+    assert out.startswith(b"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03")
+
+
+@pytest.mark.slow
+def test_busybox_script_of_applets(busybox, tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    applets = subprocess.run([QEMU, busybox, "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    for applet in applets:
+        wrapper = bindir / applet
+        wrapper.write_text(f'#!/bin/sh\nexec {QEMU} {busybox} {applet} "$@"\n')
+        wrapper.chmod(0o755)
+    script = str(HERE / "busybox_applets.sh")
+    used = {line.split()[0] for line in (HERE / "busybox_applets.sh").read_text().split("\n")
+            if line and not line.startswith("#")}
+    assert len(set(applets) & used) >= 20     # plus those used inside $(...)
+    qdir, pdir = tmp_path / "qemu", tmp_path / "pyvirt"
+    qdir.mkdir()
+    pdir.mkdir()
+    expected = run([QEMU, busybox, "sh", script], cwd=qdir, env={"PATH": str(bindir)})
+    got = run([*PYVIRT, busybox, "sh", script], cwd=pdir, env={"PATH": "/nonexistent"})
+    assert expected[2] == 3 and b"kill: 143" in expected[0]
+    assert got == expected
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    """Our test programs, compiled static and dynamic: {name.kind: path}."""
+    for tool in ("riscv64-linux-gnu-gcc", "riscv64-linux-gnu-g++"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} not installed (scripts/setup.sh)")
+    out = tmp_path_factory.mktemp("user-programs")
+    built = {}
+    for src in sorted(HERE.glob("*.c")) + sorted(HERE.glob("*.cpp")):
+        cc = "riscv64-linux-gnu-g++" if src.suffix == ".cpp" else "riscv64-linux-gnu-gcc"
+        for kind, flags in (("static", ["-static"]), ("dynamic", [])):
+            exe = out / f"{src.stem}.{kind}"
+            subprocess.run([cc, "-O1", *flags, "-o", str(exe), str(src), "-lm", "-lpthread"],
+                           check=True)
+            built[f"{src.stem}.{kind}"] = str(exe)
+    return built
+
+
+PROGRAMS = ["fileio", "process", "signals", "memory", "threads", "tcp", "fp", "exceptions"]
+
+
+@pytest.mark.parametrize("kind", ["static", "dynamic"])
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_program_matches_qemu(programs, tmp_path, name, kind):
+    same([programs[f"{name}.{kind}"]], tmp_path, env={"PATH": "/usr/bin:/bin"})
+
+
+def test_exec_of_a_riscv_program_runs_it_under_pyvirt(busybox, tmp_path):
+    # qemu-user cannot do this without binfmt_misc; pyvirt starts itself again
+    out, err, status = run([*PYVIRT, busybox, "sh", "-c",
+                            f"exec {busybox} sh -c 'echo $0; exit 9' inner"],
+                           env={"PATH": "/nonexistent"})
+    assert (out, status) == (b"inner\n", 9), err
+
+
+def test_strace_prints_calls_like_qemu(busybox):
+    _, err, status = run([*PYVIRT, "-strace", busybox, "echo", "hi"])
+    lines = err.decode().splitlines()
+    pid = lines[0].split()[0]
+    assert status == 0
+    assert f"{pid} write(1,0x" in err.decode()
+    assert any(line.startswith(f"{pid} write(1,") and line.endswith(" = 3") for line in lines)
+    assert lines[-1] == f"{pid} exit_group(0)"
+
+
+@pytest.mark.parametrize("make, message, status", [
+    (lambda d: "/bin/true", "Invalid ELF image for this architecture", 255),
+    (lambda d: str(d / "missing"), "No such file or directory", 1),
+    (lambda d: d / "trunc", "truncated or corrupt ELF file", 1),
+    (lambda d: d / "needs-interp", "Could not open '/lib/ld-nowhere.so.1'", 255),
+])
+def test_bad_programs_give_one_line_and_qemus_status(busybox, tmp_path, make, message, status):
+    data = Path(busybox).read_bytes()
+    (tmp_path / "trunc").write_bytes(data[:100])
+    interp = b"/lib/ld-linux-riscv64-lp64d.so.1"
+    dyn = Path(shutil.which("true")).read_bytes()
+    assert dyn  # a host file is fine for the other cases
+    program = make(tmp_path)
+    if str(program).endswith("needs-interp"):
+        built = tmp_path / "dyn"
+        src = tmp_path / "t.c"
+        src.write_text("int main(void) { return 0; }\n")
+        if shutil.which("riscv64-linux-gnu-gcc") is None:
+            pytest.skip("riscv64-linux-gnu-gcc not installed")
+        subprocess.run(["riscv64-linux-gnu-gcc", "-o", str(built), str(src),
+                        "-Wl,--dynamic-linker=/lib/ld-nowhere.so.1"], check=True)
+        program = built
+        assert interp not in program.read_bytes()
+    _, err, code = run([*PYVIRT, str(program)])
+    expected = run([QEMU, str(program)])[2]
+    assert code == status == expected
+    lines = err.decode().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+
+
+def test_bad_options(busybox):
+    _, err, code = run([*PYVIRT, "-nonsense", busybox])
+    assert code == 1 and err.decode().strip() == "pyvirt-riscv64: unknown option 'nonsense'"
+    _, err, code = run([*PYVIRT])
+    assert code == 1 and "no user program specified" in err.decode()
+    env = dict(os.environ, QEMU_LD_PREFIX="/nonexistent-prefix")
+    out, _, code = run([*PYVIRT, busybox, "echo", "env ok"], env=env)
+    assert (out, code) == (b"env ok\n", 0)
