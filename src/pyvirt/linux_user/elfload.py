@@ -141,6 +141,10 @@ class Loaded:
 def load_program(mem, path, argv, envp, *, prefix=None, stack_size=DEFAULT_STACK,
                  execfn=None):
     """Load ``path`` with its interpreter and build the initial stack."""
+    stack_top = mem.size - PAGE
+    stack_size = page_up(stack_size)
+    mem.map(stack_top - stack_size, stack_size, PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
     # an ET_DYN program goes at 2/3 of the space, as Linux's ELF_ET_DYN_BASE
     main = load_file(mem, path, (mem.size // 3 * 2) & ~0xFFFFF)
     mem.brk_start = mem.brk = page_up(main.end)
@@ -151,10 +155,6 @@ def load_program(mem, path, argv, envp, *, prefix=None, stack_size=DEFAULT_STACK
             raise LoadError(f"Could not open '{main.interp}': No such file or directory", 255)
         interp = load_file(mem, ipath)
         entry, interp_base = interp.entry, interp.base
-    stack_top = mem.size - PAGE
-    stack_size = page_up(stack_size)
-    mem.map(stack_top - stack_size, stack_size, PROT_READ | PROT_WRITE,
-            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
     sp = build_stack(mem, stack_top, argv, envp, [
         (AT_PHDR, main.phdr), (AT_PHENT, 56), (AT_PHNUM, main.phnum), (AT_PAGESZ, PAGE),
         (AT_BASE, interp_base), (AT_FLAGS, 0), (AT_ENTRY, main.entry),

@@ -65,9 +65,10 @@ class GuestMemory:
                                   "address space there")
             self.host_addr = base
             self.view = memoryview((ctypes.c_char * size).from_address(base)).cast("B")
-        self.prot = mmap.mmap(-1, size // PAGE)
+        self.prot = mmap.mmap(-1, size // PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.npages = size // PAGE
-        #: Called with (addr, length) when guest pages change under decoded code.
+        #: Called with (addr, length, remapped) when guest bytes change (under
+        #: decoded code, maybe) or, with remapped True, mappings or permissions.
         self.on_change = []
         self.brk_start = self.brk = 0
 
@@ -110,9 +111,9 @@ class GuestMemory:
             return -ctypes.get_errno()
         return 0
 
-    def changed(self, addr, length):
+    def changed(self, addr, length, remapped=False):
         for fn in self.on_change:
-            fn(addr, length)
+            fn(addr, length, remapped)
 
     # ---- guest mmap ---------------------------------------------------------------
     def map(self, addr, length, prot, flags, fd=-1, offset=0):
@@ -139,7 +140,7 @@ class GuestMemory:
         if err:
             return err
         self.set_prot(addr, length, (prot & 7) | MAPPED)
-        self.changed(addr, length)
+        self.changed(addr, length, True)
         return addr
 
     def _map_file(self, addr, length, prot, share, fd, offset):
@@ -169,7 +170,7 @@ class GuestMemory:
             return -22
         self.remap(addr, length)
         self.set_prot(addr, length, 0)
-        self.changed(addr, length)
+        self.changed(addr, length, True)
         return 0
 
     def protect(self, addr, length, prot):
@@ -179,7 +180,7 @@ class GuestMemory:
         if not self.ok(addr, length, MAPPED):
             return -12
         self.set_prot(addr, length, (prot & 7) | MAPPED)
-        self.changed(addr, length)
+        self.changed(addr, length, True)
         return 0
 
     def set_brk(self, new):

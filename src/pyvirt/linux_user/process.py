@@ -40,6 +40,10 @@ SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 FUTEX_WAKE = 1
 #: Calls -strace shows before they run (they do not come back).
 NO_RETURN = frozenset({93, 94, 221})
+#: Calls a signal handler interrupts for good, SA_RESTART or not (Linux's
+#: ERESTARTNOHAND): epoll_pwait, pselect6, ppoll, nanosleep, clock_nanosleep,
+#: rt_sigsuspend, rt_sigtimedwait.
+NEVER_RESTARTED = frozenset({22, 72, 73, 101, 115, 133, 137})
 RISCV_MAGIC = b"\x7fELF\x02\x01"
 EM_RISCV = 243
 
@@ -72,7 +76,7 @@ class Process:
         self._inherit_dispositions()
 
     # ---- memory changes drop stale translations ------------------------------------------
-    def _memory_changed(self, addr, length):
+    def _memory_changed(self, addr, length, remapped):
         pages = self.code_pages
         first, last = addr >> 12, (addr + length - 1) >> 12
         if last - first < 64:
@@ -82,8 +86,16 @@ class Process:
         else:
             for ppn in [p for p in pages.pages if first <= p <= last]:
                 pages.written(ppn << 12, 1)
-        for t in list(self.threads.values()):
-            t.hart.flush_tlb()
+        if remapped:
+            # Other threads drop their TLBs themselves, between two slices:
+            # their engines' caches are not safe to clear under them.
+            me = threading.get_native_id()
+            for t in list(self.threads.values()):
+                if t.tid == me:
+                    t.hart.flush_tlb()
+                else:
+                    t.tlb_stale = True
+                    t.hart.exit_request = True
 
     # ---- signal dispositions --------------------------------------------------------
     def _inherit_dispositions(self):
@@ -151,6 +163,7 @@ class GuestThread:
         self.sigmask = parent.sigmask if parent else 0
         self.altstack = (0, S.SS_DISABLE, 0)
         self.clear_tid = 0
+        self.tlb_stale = False
         self.pending = []
         #: The mask to restore after a signal taken in rt_sigsuspend.
         self.suspend_mask = None
@@ -172,6 +185,9 @@ class GuestThread:
         proc = self.proc
         try:
             while True:
+                if self.tlb_stale:
+                    self.tlb_stale = False
+                    hart.flush_tlb()
                 engine.run(SLICE)
                 trap = hart.pending
                 if trap is not None:
@@ -213,7 +229,7 @@ class GuestThread:
             if nr in NO_RETURN:
                 proc.log.write(call)
         r = syscalls.dispatch(self, nr, args)
-        if r == -E.EINTR and self._restart():
+        if r == -E.EINTR and nr not in NEVER_RESTARTED and self._restart():
             W[PC] = pc
             if call:
                 proc.log.write(call + " = ? ERESTARTSYS (restarted)")
@@ -491,6 +507,14 @@ def sys_rt_sigsuspend(t, a):
     return -E.EINTR
 
 
+def sys_rt_sigpending(t, a):
+    with t.proc.lock:
+        queued = S.mask_of(sig for sig, _ in t.pending + t.proc.pending)
+    host = S.mask_of(signal.sigpending())
+    t.mem.write_u64(a[0], (queued | host) & t.sigmask)
+    return 0
+
+
 def sys_sigaltstack(t, a):
     new, old = a[0], a[1]
     if old:
@@ -546,6 +570,7 @@ syscalls.register_process_calls({
     132: ("sigaltstack", "pp", sys_sigaltstack),
     133: ("rt_sigsuspend", "pu", sys_rt_sigsuspend),
     134: ("rt_sigaction", "Sppu", sys_rt_sigaction),
+    136: ("rt_sigpending", "pu", sys_rt_sigpending),
     135: ("rt_sigprocmask", "dppu", sys_rt_sigprocmask),
     139: ("rt_sigreturn", "", sys_rt_sigreturn),
     220: ("clone", "xpppp", sys_clone),

@@ -126,7 +126,7 @@ for _nr, _name, _kinds in [
     (115, "clock_nanosleep", "dxpp"), (120, "sched_getscheduler", "d"),
     (122, "sched_setaffinity", "dup"), (123, "sched_getaffinity", "dup"),
     (124, "sched_yield", ""), (125, "sched_get_priority_max", "d"),
-    (126, "sched_get_priority_min", "d"), (136, "rt_sigpending", "pu"),
+    (126, "sched_get_priority_min", "d"),
     (140, "setpriority", "ddd"), (141, "getpriority", "dd"),
     (143, "setregid", "dd"), (144, "setgid", "d"), (145, "setreuid", "dd"), (146, "setuid", "d"),
     (147, "setresuid", "ddd"), (148, "getresuid", "ppp"), (149, "setresgid", "ddd"),
