@@ -13,6 +13,8 @@ DEBIAN_PACKAGES=(
     # The oracles: QEMU run side by side with pyvirt.
     qemu-user qemu-system-misc qemu-utils
     gcc-riscv64-linux-gnu gdb-multiarch device-tree-compiler
+    # C++ test programs for pyvirt-riscv64 (tests/user/*.cpp).
+    g++-riscv64-linux-gnu
     # Host firmware for the riscv virt board.
     opensbi u-boot-qemu
     # The x86-64 KVM oracle and firmware (bios-microvm.bin) for pyvirt-system-x86_64.
