@@ -201,7 +201,7 @@ class CodeGen:
         self.a.mov_imm(ctx(STOP), self.tbid << 8 | self.index)
 
     def call_python(self, slot):
-        """CALLBACK(slot), leaving with EXIT_RAISED if it raised."""
+        """CALLBACK(slot), leaving with what it returns (EXIT_RAISED) if nonzero."""
         a = self.a
         self.stop()
         a.mov_imm(RDI, slot)

@@ -28,7 +28,7 @@ from ..pygen import PythonEngine
 from ..pygen.engine import HOT_AFTER
 from ..pygen.pygen import LOADS, STORES
 from .asm import Asm, rel32
-from .codegen import EXIT_LOOKUP, EXIT_SMC, CodeGen, Slots, emit_runtime
+from .codegen import EXIT_LOOKUP, EXIT_RAISED, EXIT_SMC, CodeGen, Slots, emit_runtime
 from .context import ARGS, BUDGET, CALLBACK, EXIT_PC, EXIT_REQUEST, PATCH, RET, STOP, TLB_R, \
     TLB_W, Context
 
@@ -258,7 +258,7 @@ class NativeEngine(PythonEngine):
             w[BUDGET] = left
             w[EXIT_REQUEST] = 0
             reason = enter(ctx, state, address)
-            n = left - w[BUDGET]
+            n = (left - w[BUDGET]) & M_MASK     # the budget may have gone negative
             if reason <= EXIT_LOOKUP:
                 if reason == EXIT_LOOKUP and w[PATCH]:
                     self.pending = (w[PATCH], w[EXIT_PC])
@@ -275,12 +275,13 @@ class NativeEngine(PythonEngine):
         return run_native
 
     def _call_python(self, slot):
-        """The callback native code calls: runs slot; 1 if it raised."""
+        """The callback native code calls: runs slot; EXIT_RAISED (what native code
+        then returns) if it raised."""
         try:
             self.slots.table[slot]()
         except BaseException as e:      # noqa: BLE001 - re-raised by the run loop
             self.raised = e
-            return 1
+            return EXIT_RAISED
         return 0
 
     def load_miss(self, size, signed):
