@@ -19,6 +19,7 @@ import signal
 import struct
 import sys
 import threading
+import time
 
 from ..target.riscv.cpu_bits import (EXC_BREAKPOINT, EXC_ECALL_U, EXC_ILLEGAL_INSN,
                                      EXC_INSN_MISALIGNED, PAGE_FAULT)
@@ -147,6 +148,13 @@ class Process:
         t.loop()
 
     def exit_group(self, status):
+        if os.environ.get("PYVIRT_STATS"):
+            # as the system emulator's stats line (bench/ reads it)
+            n = sum(t.hart.state.minstret for t in list(self.threads.values()))
+            cpu = time.process_time()
+            sys.stderr.write(f"pyvirt-stats: instructions={n} seconds={cpu:.3f} "
+                             f"mips={n / max(cpu, 1e-9) / 1e6:.2f}\n")
+            sys.stderr.flush()
         if self.log:
             self.log.close()
         sys.stdout.flush()
