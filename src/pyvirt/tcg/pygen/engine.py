@@ -20,6 +20,7 @@ added to ``minstret`` before anything that may read it (``EXIT_RETRY``
 re-executes an exact counter read, ``EXIT_IO`` a device access).
 """
 
+import contextlib
 import struct
 
 from ...target.riscv import decode as decoder
@@ -45,6 +46,18 @@ MAX_COLD = 1 << 16
 #: Longest block, in guest instructions.
 MAX_INSNS = 64
 PAGE = 4096
+
+
+@contextlib.contextmanager
+def _fetching(hart):
+    """Fetching from ROM (or past RAM) is no device access to count: it never
+    leaves with EXIT_IO."""
+    io_allowed = hart.io_allowed
+    hart.io_allowed = True
+    try:
+        yield
+    finally:
+        hart.io_allowed = io_allowed
 
 
 class PythonEngine:
@@ -152,13 +165,8 @@ class PythonEngine:
 
     def _translate(self, pc, pa):
         """The block at ``pc``; None if its first instruction straddles two pages."""
-        h = self.hart
-        io_allowed = h.io_allowed
-        h.io_allowed = True     # fetching from ROM is no device access to count
-        try:
+        with _fetching(self.hart):
             insns = self._decode_block(pc, pa)
-        finally:
-            h.io_allowed = io_allowed
         if insns is None:
             return None
         fn, _ = self._compile(insns)
@@ -192,7 +200,8 @@ class PythonEngine:
         """A block of the one instruction at ``pc``, never cached by address: for
         a 32-bit instruction across a page boundary (it depends on two pages)
         and for an instruction rerun alone to access a device (``EXIT_IO``)."""
-        _, bits = self.hart.fetch(pc)
+        with _fetching(self.hart):
+            _, bits = self.hart.fetch(pc)
         fn, _ = self._compile([Insn(pc, decoder.decode(bits))])
         return fn
 
