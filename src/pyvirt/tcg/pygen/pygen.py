@@ -46,6 +46,7 @@ from ...target.riscv.cpu_bits import M_MASK
 from ...target.riscv.hart import MIE, MIP
 from ...target.riscv.semantics import ENDS_BLOCK
 from ...target.riscv.state import F_BASE, X0_SINK
+from ...target.riscv.translate import LOADS, STORES
 from ...target.riscv.traps import EXIT_RETRY
 from ..ops import OPDEFS, Const, Glob, Temp
 
@@ -54,12 +55,9 @@ INDENT = "    "
 M = f"{M_MASK:#x}"
 S = "0x8000000000000000"
 
-#: The memory helpers of the hart by (bytes, signed): the miss path of the
-#: inline loads and stores, whose hit path uses ``R<name>``/``W<name>``
-#: (struct unpack/pack functions in the block's globals).
-LOADS = {"LB": (1, True), "LH": (2, True), "LW": (4, True), "LD": (8, False),
-         "LBU": (1, False), "LHU": (2, False), "LWU": (4, False)}
-STORES = {"SB": 1, "SH": 2, "SW": 4, "SD": 8}
+# The memory helpers of the hart (``translate.LOADS``/``STORES``) are the
+# miss path of the inline loads and stores, whose hit path uses
+# ``R<name>``/``W<name>`` (struct unpack/pack functions in the block's globals).
 _LOAD_HELPER = {v: k for k, v in LOADS.items()}
 _STORE_HELPER = {v: k for k, v in STORES.items()}
 
