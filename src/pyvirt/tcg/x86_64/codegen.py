@@ -208,7 +208,6 @@ class CodeGen:
         a.call_reg(ctx(CALLBACK))
         a.test(RAX, RAX, w=False)         # a C int
         a.jcc("ne", self.rt.epilogue)
-        self.wrote = True
 
     # ---- ops -------------------------------------------------------------------------------
     def op_insn_start(self, op):
@@ -433,6 +432,7 @@ class CodeGen:
         miss = self._tlb_lookup(TLB_W, size)
         a.store(Mem(RAX), RSI, size)
         back = a.here()
+        self.wrote = True           # on the miss path, maybe to translated code
         slot = self.slots.store(size)
 
         def slow():
@@ -463,6 +463,7 @@ class CodeGen:
                 self.get(RAX, v)
                 self.a.mov(ctx(ARGS + i), RAX)
         self.call_python(self.slots.call(name, nout, cargs, len(op.ins)))
+        self.wrote = True           # helpers may write memory, or flush the TLB
         if nout:
             self.a.mov(RAX, ctx(RET))
             self.put(op.outs[0], RAX)

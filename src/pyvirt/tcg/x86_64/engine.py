@@ -126,6 +126,7 @@ class NativeEngine(PythonEngine):
         self.pending = None         # (site, target pc): a lookup that missed
         self.raised = None          # what the last call into Python raised
         self.chainable = True       # blocks compiled now may be chained to
+        self.flushes = 0            # times the code buffer was full
         self._callback = CALLBACK_TYPE(self._call_python)
         self.ctx.words[CALLBACK] = ctypes.cast(self._callback, ctypes.c_void_p).value
         self._enter = ENTER(self.buf.address + self.buf.runtime.enter)
@@ -212,6 +213,7 @@ class NativeEngine(PythonEngine):
 
     def _flush_all(self):
         """The code buffer is full: drop every block (QEMU's tb_flush)."""
+        self.flushes += 1
         self.buf.reset()
         self.blocks.clear()
         self.stubs.clear()
