@@ -31,7 +31,7 @@ from ...target.riscv.state import PC
 from ...target.riscv.traps import EXIT_IO, EXIT_RETRY, EXIT_WFI, BlockExit, Trap
 from ...target.riscv.translate import translate
 from ..optimize import optimize
-from .pygen import LOADS, STORES, Insn, continuation, generate
+from .pygen import LOADS, STORES, VIEWS, Insn, continuation, generate
 from .tb import TBCache, TranslationBlock
 
 #: struct formats of the inline loads and stores, by (size, signed).
@@ -97,6 +97,8 @@ class PythonEngine:
             env["R" + helper] = struct.Struct(FORMATS[size, signed]).unpack_from
         for helper, size in STORES.items():
             env["W" + helper] = struct.Struct(FORMATS[size, False]).pack_into
+        for code in VIEWS.values():
+            env["RAM" + code] = hart.ram.view.cast(code)
         self.env = env
         hart.tlb_flush_listeners.append(self._flush_fetch)
         hart.code_pages.listeners.append(self._invalidate)
@@ -211,16 +213,8 @@ class PythonEngine:
         hit = self.cache.compiled_code(pc, bits)
         if hit is not None:
             return hit
+        block = self._ops(insns)
         log = self.log
-        if log and log.enabled("in_asm"):
-            log.write("\n".join(self._disassemble(x) for x in insns))
-        block = translate(insns)
-        if log and log.enabled("op"):
-            log.write(f"OP:\n{block.dump()}\n")
-        if self.optimizer is not None:
-            block = self.optimizer(block)
-        if log and log.enabled("op_opt"):
-            log.write(f"OP after optimization:\n{block.dump()}\n")
         name = f"tb_{pc:x}"
         source, constants = generate(name, block, insns)
         if log and log.enabled("out_asm"):
@@ -231,6 +225,21 @@ class PythonEngine:
         fn = namespace[name]
         self.cache.remember_code(pc, bits, fn, source)
         return fn, source
+
+    def _ops(self, insns):
+        """The optimized ops of ``insns`` (logged for ``-d in_asm,op,op_opt``); the
+        backends start from here."""
+        log = self.log
+        if log and log.enabled("in_asm"):
+            log.write("\n".join(self._disassemble(x) for x in insns))
+        block = translate(insns)
+        if log and log.enabled("op"):
+            log.write(f"OP:\n{block.dump()}\n")
+        if self.optimizer is not None:
+            block = self.optimizer(block)
+        if log and log.enabled("op_opt"):
+            log.write(f"OP after optimization:\n{block.dump()}\n")
+        return block
 
     def _disassemble(self, insn):
         d = insn.d
