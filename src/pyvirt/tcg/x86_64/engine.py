@@ -2,8 +2,8 @@
 
 It is the ``python`` engine (``tcg.pygen``) with another code generator:
 the same block formation, hot/cold tiering, block cache, invalidation and
-run loop, but a block becomes ops (``target.riscv.translate``), optimized
-(``tcg.optimize``), then machine code (``codegen``) in an executable
+run loop and ops (``PythonEngine._ops``: translated, optimized), but
+the ops become machine code (``codegen``) in an executable
 mmap, and what the run loop calls for a block is a small function that
 enters that code through ctypes.
 
@@ -23,7 +23,6 @@ import mmap
 
 from ...errors import PyvirtError
 from ...target.riscv.cpu_bits import M_MASK
-from ...target.riscv.translate import translate
 from ..pygen import PythonEngine
 from ..pygen.engine import HOT_AFTER
 from ..pygen.pygen import LOADS, STORES
@@ -182,13 +181,8 @@ class NativeEngine(PythonEngine):
         hit = self.cache.compiled_code(pc, key)
         if hit is not None:
             return hit
+        code = self._emit(self._ops(insns))
         log = self.log
-        if log and log.enabled("in_asm"):
-            log.write("\n".join(self._disassemble(x) for x in insns))
-        block = translate(insns)
-        if log and log.enabled("op"):
-            log.write(f"OP:\n{block.dump()}")
-        code = self._emit(block)
         if log and log.enabled("out_asm"):
             log.write(self.out_asm(code))
         fn = self._entry(code, pc, self.chainable)
