@@ -1,6 +1,10 @@
-/* pthreads: mutex, condition variable, atomics, join values. */
+/* pthreads: mutex, condition variable, atomics, join values; pselect with a
+   signal mask; the main thread exiting before another. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/select.h>
+#include <unistd.h>
 
 #define THREADS 4
 #define ROUNDS 2000
@@ -27,6 +31,13 @@ static void *worker(void *arg)
     return (void *)(id * 10);
 }
 
+static void *late(void *arg)
+{
+    usleep(100000);
+    printf("late worker %ld done after main exited\n", (long)arg);
+    return NULL;
+}
+
 int main(void)
 {
     pthread_t t[THREADS];
@@ -43,5 +54,11 @@ int main(void)
         total += (long)ret;
     }
     printf("counter %ld atomic %ld joined %ld\n", counter, atomic_counter, total);
-    return 0;
+    struct timespec ts = {0, 1000000};
+    sigset_t mask;
+    sigemptyset(&mask);
+    printf("pselect timeout %d\n", pselect(0, NULL, NULL, NULL, &ts, &mask));
+    fflush(stdout);
+    pthread_create(&t[0], NULL, late, (void *)7);
+    pthread_exit(NULL);
 }

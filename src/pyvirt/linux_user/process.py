@@ -146,6 +146,10 @@ class Process:
         t.sigmask = S.mask_of(signal.pthread_sigmask(signal.SIG_BLOCK, []))
         self.threads[t.tid] = t
         t.loop()
+        # The main thread exited before the others: the last one to end
+        # ends the process; this host thread stays to run signal handlers.
+        while True:
+            signal.pause()
 
     def exit_group(self, status):
         if os.environ.get("PYVIRT_STATS"):
@@ -322,22 +326,27 @@ class GuestThread:
         signal.pthread_sigmask(signal.SIG_SETMASK, S.host_set(mask))
 
     # ---- thread exit --------------------------------------------------------------------
-    def exit_thread(self):
+    def exit_thread(self, status):
+        """exit: this thread ends; the process when it was the last one."""
         proc = self.proc
         if self.clear_tid and self.mem.ok(self.clear_tid, 4, PROT_WRITE):
             self.mem.write(self.clear_tid, bytes(4))
             syscalls.host("futex", 98, self.mem.host(self.clear_tid), FUTEX_WAKE, 1, 0, 0, 0)
         with proc.lock:
             proc.threads.pop(self.tid, None)
+            last = not proc.threads
+        if last:
+            proc.exit_group(status)
+        proc.code_pages.harts.remove(self.hart)
+        mine = (self.engine, getattr(self.engine, "cold", None))
+        proc.code_pages.listeners[:] = [fn for fn in proc.code_pages.listeners
+                                        if getattr(fn, "__self__", None) not in mine]
         raise ThreadExit
 
 
 # ---- system calls that need the process model -------------------------------------------
 def sys_exit(t, a):
-    proc = t.proc
-    if len(proc.threads) <= 1:
-        proc.exit_group(a[0])
-    t.exit_thread()
+    t.exit_thread(a[0])
 
 
 def sys_exit_group(t, a):

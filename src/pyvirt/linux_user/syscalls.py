@@ -117,7 +117,7 @@ for _nr, _name, _kinds in [
     (54, "fchownat", "fsddx"), (55, "fchown", "fdd"), (56, "openat", "fsxo"), (57, "close", "f"),
     (59, "pipe2", "px"), (61, "getdents64", "fpu"), (62, "lseek", "fdd"),
     (64, "write", "fpu"), (68, "pwrite64", "fpud"), (71, "sendfile", "ffpu"),
-    (72, "pselect6", "dpppp"), (73, "ppoll", "pupp"), (74, "signalfd4", "fpux"),
+(73, "ppoll", "pupp"), (74, "signalfd4", "fpux"),
     (81, "sync", ""), (82, "fsync", "f"), (83, "fdatasync", "f"),
     (85, "timerfd_create", "dx"), (86, "timerfd_settime", "fxpp"), (87, "timerfd_gettime", "fp"),
     (88, "utimensat", "fspx"), (90, "capget", "pp"), (91, "capset", "pp"),
@@ -312,6 +312,18 @@ def sys_prctl(t, a):
     if a[0] in (PR_SET_NAME, PR_GET_NAME):
         return host("prctl", 167, a[0], t.host_ptr(a[1], 16, PROT_READ))
     return host("prctl", 167, *a[:5])
+
+
+@syscall(72, "pselect6", "dppppp")
+def sys_pselect6(t, a):
+    # the sixth argument points at {const sigset_t *ss; size_t ss_len}
+    args, _keep = host_args(t, a[:5], "dpppp")
+    sigdata = 0
+    if a[5]:
+        ss, ss_len = struct.unpack("<QQ", t.mem.read(a[5], 16))
+        sigdata = ctypes.create_string_buffer(struct.pack("<QQ", t.mem.host(ss) if ss else 0,
+                                                          ss_len))
+    return host("pselect6", 72, *args, ctypes.addressof(sigdata) if a[5] else 0)
 
 
 # ---- epoll: the event structure is packed on x86-64 ------------------------------------
