@@ -278,3 +278,13 @@ def test_code_buffer_stays_bounded():
     assert board.words[5] == 3 * 7 * chunks
     assert engine.flushes >= 6
     assert engine.buf.used <= engine.buf.size and len(engine.blocks) < chunks
+
+
+def test_tb_size_option():
+    import subprocess
+    import sys
+    bad = subprocess.run([sys.executable, "-m", "pyvirt.cli.system_riscv64", "-M", "virt",
+                          "-accel", "tcg,engine=native,tb-size=lots"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().endswith("-accel tcg,tb-size=lots: expected a size in MiB")

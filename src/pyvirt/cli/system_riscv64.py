@@ -61,6 +61,9 @@ def _config(opts):
         if engine not in ENGINES:
             raise PyvirtError(f"-accel tcg,engine={engine}: unknown engine "
                               f"(available: {', '.join(ENGINES)})")
+        tb_size = accel.pop("tb-size", None)
+        if tb_size is not None and not (tb_size.isdigit() and int(tb_size) > 0):
+            raise PyvirtError(f"-accel tcg,tb-size={tb_size}: expected a size in MiB")
         if accel:
             raise PyvirtError(f"-accel tcg: property '{next(iter(accel))}' not found")
     loaders = []
@@ -164,7 +167,11 @@ class Session:
             return 0
         disas = Disassembler() if self.log.enabled("in_asm") else None
         engine = next((a.get("engine", DEFAULT_ENGINE) for a in self.opts.accels), DEFAULT_ENGINE)
-        engines = [ENGINES[engine](h, self.log, disas) for h in m.harts]
+        # tb-size bounds the code buffer of the native engine (the python
+        # engine's cache is bounded by its block count).
+        tb_size = next((a["tb-size"] for a in self.opts.accels if "tb-size" in a), None)
+        extra = {"tb_size": int(tb_size)} if tb_size and engine == "native" else {}
+        engines = [ENGINES[engine](h, self.log, disas, **extra) for h in m.harts]
         self.rr = self._vcpu_loop(engines)
         self.mainloop.start_thread()
         signal.signal(signal.SIGTERM, lambda *_: self.rr.stop())
