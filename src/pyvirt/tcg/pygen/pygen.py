@@ -42,6 +42,8 @@ becomes one function::
   leaves right after the store (or helper) so the rest is translated again.
 """
 
+import sys
+
 from ...target.riscv.cpu_bits import M_MASK
 from ...target.riscv.hart import MIE, MIP
 from ...target.riscv.semantics import ENDS_BLOCK
@@ -100,10 +102,16 @@ COND = {
     "ge": lambda a, b: f"({a} ^ {S}) >= ({b} ^ {S})",
     "ltu": lambda a, b: f"{a} < {b}", "geu": lambda a, b: f"{a} >= {b}",
 }
+#: Typed views of RAM by access (bytes, signed), on hosts whose byte order
+#: is the guest's (the engine's globals ``RAM<code>``); else accesses use
+#: struct functions (``R<helper>``/``W<helper>``).
+VIEWS = {(1, False): "B", (2, False): "H", (4, False): "I", (8, False): "Q",
+         (1, True): "b", (2, True): "h", (4, True): "i"} if sys.byteorder == "little" else {}
 #: Globals the inline TLB hit path uses, as bound in the block's arguments.
 FAST = {"TR": "TLB_R.get", "TW": "TLB_W.get", "RAM": "RAM"}
 FAST.update({"R" + h: "R" + h for h in LOADS})
 FAST.update({"W" + h: "W" + h for h in STORES})
+FAST.update({"RAM" + code: "RAM" + code for code in VIEWS.values()})
 #: Inputs an expression pastes more than once: they must be plain names or literals.
 _REPEATS = frozenset({"divu", "remu"})
 #: Ops whose low 64 bits need no mask where only the low bits are used ...
@@ -346,11 +354,11 @@ class _Generator:
         if isinstance(out, Glob):
             self.before_write(out.index)
         self.raise_point()
-        value = f"R{helper}(RAM, o + ({a} & 4095))[0]" + (f" & {M}" if signed else "")
-        self.fast.update(("TR", "RAM", "R" + helper))
+        hit, cond = self.ram_access(a, size, bool(signed), "R" + helper)
+        value = f"{hit}" + (f" & {M}" if signed else "")
+        self.fast.add("TR")
         self.emit(f"o = TR({a} >> 12)")
-        self.assign(out, f"{value} if o is not None{_in_page(a, size)} else {helper}({a})",
-                    pure=False)
+        self.assign(out, f"{value} if {cond} else {helper}({a})", pure=False)
 
     def op_qemu_st(self, op):
         size = op.consts[0]
@@ -359,12 +367,28 @@ class _Generator:
         v = self.simple(op.ins[1], "v")
         self.raise_point()
         masked = v if size == 8 else f"{v} & {(1 << 8 * size) - 1:#x}"
-        self.fast.update(("TW", "RAM", "W" + helper))
+        hit, cond = self.ram_access(a, size, False, "W" + helper)
+        store = f"{hit} = {masked}" if VIEWS else f"{hit[:-1]}, {masked})"
+        self.fast.add("TW")
         self.emit(f"o = TW({a} >> 12)",
-                  f"if o is not None{_in_page(a, size)}: W{helper}(RAM, o + ({a} & 4095), {masked})",
+                  f"if {cond}: {store}",
                   "else:",
                   f"{INDENT}{helper}({a}, {v})",
                   INDENT + self.smc_check())
+
+    def ram_access(self, a, size, signed, struct_fn):
+        """(RAM location, test that the TLB hit ``o`` covers it) of an access of
+        ``size`` bytes at ``a``: an element of a typed view of RAM where the
+        access is aligned (little-endian hosts), else a struct call."""
+        if VIEWS:
+            view = "RAM" + VIEWS[size, signed]
+            self.fast.add(view)
+            if size == 1:
+                return f"{view}[o + ({a} & 4095)]", "o is not None"
+            return (f"{view}[(o + ({a} & 4095)) >> {size.bit_length() - 1}]",
+                    f"o is not None and not {a} & {size - 1}")
+        self.fast.update(("RAM", struct_fn))
+        return f"{struct_fn}(RAM, o + ({a} & 4095))[0]", f"o is not None{_in_page(a, size)}"
 
     def op_call(self, op):
         name, nout, cargs = op.consts
