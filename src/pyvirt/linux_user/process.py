@@ -247,7 +247,7 @@ class GuestThread:
                 proc.log.write(call + " = ? ERESTARTSYS (restarted)")
             return
         if call and entry and nr not in NO_RETURN:
-            proc.log.write(call + strace.format_result(r))
+            proc.log.write(call + strace.format_result(entry, r))
         if r is not None:
             W[10] = r & syscalls.M64
 

@@ -5,7 +5,8 @@ print an argument and, for calls passed through to the host, how to pass
 it: ``p`` a pointer (guest address made a host one), ``s`` a path (read
 from the guest, looked up under ``-L`` when absolute, as QEMU's path()),
 ``c`` a string that is not a path, ``f`` a file descriptor or dirfd, ``d``
-``u`` ``x`` ``o`` numbers (signed, unsigned, hex, octal), ``S`` a signal.
+``u`` ``x`` ``o`` numbers (signed, unsigned, hex, octal), ``S`` a signal,
+``P`` ``M`` ``O`` mmap protections, mmap flags, open flags.
 Calls without a handler here are passed through (``hostcall``); the rest
 need the emulator: memory, processes and threads, signals, and the few
 structures whose layout differs (``structs``).  errno values are the same
@@ -114,7 +115,7 @@ for _nr, _name, _kinds in [
     (44, "fstatfs", "fp"), (45, "truncate", "sd"), (46, "ftruncate", "fd"),
     (47, "fallocate", "fxdd"), (48, "faccessat", "fso"), (49, "chdir", "s"), (50, "fchdir", "f"),
     (51, "chroot", "s"), (52, "fchmod", "fo"), (53, "fchmodat", "fso"),
-    (54, "fchownat", "fsddx"), (55, "fchown", "fdd"), (56, "openat", "fsxo"), (57, "close", "f"),
+    (54, "fchownat", "fsddx"), (55, "fchown", "fdd"), (56, "openat", "fsOo"), (57, "close", "f"),
     (59, "pipe2", "px"), (61, "getdents64", "fpu"), (62, "lseek", "fdd"),
     (64, "write", "fpu"), (68, "pwrite64", "fpud"), (71, "sendfile", "ffpu"),
 (73, "ppoll", "pupp"), (74, "signalfd4", "fpux"),
@@ -378,7 +379,7 @@ def sys_brk(t, a):
         return t.mem.set_brk(a[0])
 
 
-@syscall(222, "mmap", "puxxfd")
+@syscall(222, "mmap", "puPMfd")
 def sys_mmap(t, a):
     with t.proc.mm_lock:
         r = t.mem.map(a[0], a[1], a[2], a[3], s32(a[4]), a[5])
@@ -391,7 +392,7 @@ def sys_munmap(t, a):
         return t.mem.unmap(a[0], a[1])
 
 
-@syscall(226, "mprotect", "pux")
+@syscall(226, "mprotect", "puP")
 def sys_mprotect(t, a):
     with t.proc.mm_lock:
         return t.mem.protect(a[0], a[1], a[2])
