@@ -298,26 +298,26 @@ class _Generator:
         return [f"X[{n}] = {reg_local(n)}" for n in sorted(self.dirty)]
 
     # ---- raise points ----------------------------------------------------
-    def raise_point(self, retired=None):
-        key = (self.k if retired is None else retired, self.insns[self.k].pc,
-               tuple(sorted(self.dirty)))
+    def point(self, retired):
+        """The raise point with what the handler must restore here."""
+        key = (retired, self.insns[self.k].pc, tuple(sorted(self.dirty)))
         p = self.point_index.get(key)
         if p is None:
             p = self.point_index[key] = len(self.points)
             self.points.append(key)
+        return p
+
+    def raise_point(self):
+        """Before an op that may raise: ``i`` names what it leaves behind."""
+        p = self.point(self.k)
         if self.i != p:
             self.emit(f"i = {p}")
             if not self.regions:
                 self.i = p
-        return p
 
     def smc_check(self):
         """After a store or a helper: leave if translated code was hit."""
-        key = (self.k + 1, self.insns[self.k].pc, tuple(sorted(self.dirty)))
-        p = self.point_index.get(key)
-        if p is None:
-            p = self.point_index[key] = len(self.points)
-            self.points.append(key)
+        p = self.point(self.k + 1)
         return (f"if SMC[0]: i = {p}; "
                 f"raise BlockExit({self.insns[self.k].next_pc:#x}, {EXIT_RETRY})")
 
