@@ -98,46 +98,84 @@ def test_debian_kernel_prints_banner_e820_and_cmdline(vmlinux):
         assert marker.decode() in console, console
 
 
-@pytest.mark.slow
-def test_bzimage_boot_protocol_reaches_the_decompressor(bzimage):
-    """Entered at its 64-bit entry with our page tables, the decompressor
-    reads our command line through boot_params.cmd_line_ptr and programs
-    the UART for earlyprintk=serial,0x3f8,9600 (divisor 115200/9600 = 12),
-    long before it could print anything here."""
+class Collect:
+    """A debugcon back end that keeps what it gets."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, data):
+        self.data += data
+
+
+def run_until_uart_programmed(cfg, debugcon=None, timeout=120):
+    """Run ``cfg`` in this process until the guest has set COM1 to 9600 baud
+    8N1 (divisor 115200/9600 = 12, LCR 0x03), as Linux's boot code does for
+    earlyprintk=serial,0x3f8,9600: proof that it read our command line."""
     import threading
 
     from pyvirt.kvm.system import Kvm
     from pyvirt.kvm.vcpu import install_kick_handler
-    from pyvirt.machine.x86_microvm import Events, Microvm, MicrovmConfig
+    from pyvirt.machine.x86_microvm import Events, Microvm
 
-    class Failed(Events):
+    class Record(Events):
         def reset(self):
-            raise AssertionError("the guest reset")
+            ended.append("the guest reset")
 
         def exit(self, status):
-            raise AssertionError(f"the guest exited ({status})")
+            ended.append(f"the guest exited ({status})")
 
         def error(self, message):
-            failures.append(message)
+            ended.append(message)
 
-    failures = []
+    ended = []
     install_kick_handler()
     kvm = Kvm()
-    cfg = MicrovmConfig(ram_size=256 << 20, kernel=str(bzimage),
-                        append="console=ttyS0 earlyprintk=serial,0x3f8,9600")
     lock = threading.RLock()
-    machine = Microvm(cfg, kvm=kvm, serial=None, io_lock=lock, events=Failed())
+    machine = Microvm(cfg, kvm=kvm, serial=None, io_lock=lock, events=Record(),
+                      debugcons=[(0x402, debugcon)] if debugcon else ())
     machine.start()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not failures:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not ended:
             with lock:
                 uart = machine.uart.state
                 if (uart.divider, uart.lcr) == (12, 0x03):
-                    break
+                    return
             time.sleep(0.1)
     finally:
         machine.stop()
         kvm.close()
-    assert not failures, failures[0]
-    assert (uart.divider, uart.lcr) == (12, 0x03)
+    pytest.fail(ended[0] if ended else f"COM1 not programmed after {timeout} s")
+
+
+EARLYPRINTK_9600 = "console=ttyS0 earlyprintk=serial,0x3f8,9600"
+
+
+@pytest.mark.slow
+def test_bzimage_boot_protocol_reaches_the_decompressor(bzimage):
+    """Entered at its 64-bit entry with our page tables, the decompressor reads
+    our command line through boot_params.cmd_line_ptr, long before it could
+    print anything here."""
+    from pyvirt.machine.x86_microvm import MicrovmConfig
+    run_until_uart_programmed(MicrovmConfig(ram_size=256 << 20, kernel=str(bzimage),
+                                            append=EARLYPRINTK_9600))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists(SEABIOS), reason="Debian package seabios not installed")
+def test_seabios_boots_bzimage_from_fw_cfg(bzimage):
+    """SeaBIOS finds fw_cfg (DMA), takes our RAM map from etc/e820 and runs QEMU's
+    linuxboot_dma option ROM, which loads -kernel/-append from fw_cfg into
+    Linux's real-mode setup code, which then programs the UART as our
+    command line says."""
+    from pyvirt.machine.x86_microvm import MicrovmConfig
+    debugcon = Collect()
+    run_until_uart_programmed(MicrovmConfig(ram_size=256 << 20, bios=SEABIOS, kernel=str(bzimage),
+                                            append=EARLYPRINTK_9600), debugcon)
+    text = debugcon.data.decode(errors="replace")
+    for line in ("Found QEMU fw_cfg", "QEMU fw_cfg DMA interface supported",
+                 "qemu/e820: addr 0x0000000000000000 len 0x0000000010000000 [RAM]",
+                 "Searching bootorder for: /rom@genroms/linuxboot_dma.bin",
+                 "Booting from ROM..."):
+        assert line in text, text

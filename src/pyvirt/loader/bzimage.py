@@ -100,12 +100,7 @@ def vmlinux_of(data: bytes, path: str) -> bytes:
                       f"{payload[:6].hex()} not supported (xz and gzip are)")
 
 
-def load_bzimage(data: bytes, path: str, address_space, *, boot_params_addr: int,
-                 cmdline_addr: int, cmdline: bytes, e820, initrd=None) -> int:
-    """Load a bzImage's kernel and write its zero page; returns the 64-bit entry.
-
-    ``cmdline`` is NUL-terminated; ``initrd``: (addr, size) already in RAM.
-    """
+def _check_bzimage(data, path, cmdline):
     version = _bzimage_version(data, path)
     if version < MIN_64BIT_VERSION or not \
             struct.unpack_from("<H", data, XLOADFLAGS)[0] & XLF_KERNEL_64:
@@ -114,26 +109,61 @@ def load_bzimage(data: bytes, path: str, address_space, *, boot_params_addr: int
     cmdline_size, = struct.unpack_from("<I", data, CMDLINE_SIZE)
     if len(cmdline) - 1 > cmdline_size:
         raise PyvirtError(f"-append: the kernel takes at most {cmdline_size} bytes of command line")
+
+
+def _patch_header(buf, data, cmdline_addr, initrd):
+    """What a boot loader fills in of the setup header, in ``buf`` (a zero
+    page, or the setup code itself when firmware loads the kernel)."""
+    buf[TYPE_OF_LOADER] = LOADER_UNDEFINED
+    buf[LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP
+    struct.pack_into("<H", buf, HEAP_END_PTR, HEAP_END)
+    struct.pack_into("<I", buf, CMD_LINE_PTR, cmdline_addr)
+    if initrd is not None:
+        initrd_max, = struct.unpack_from("<I", data, INITRD_ADDR_MAX)
+        if initrd[0] + initrd[1] - 1 > initrd_max:
+            raise PyvirtError(f"-initrd: the kernel wants its initrd below {initrd_max:#x}")
+        struct.pack_into("<II", buf, RAMDISK_IMAGE, *initrd)
+
+
+def load_bzimage(data: bytes, path: str, address_space, *, boot_params_addr: int,
+                 cmdline_addr: int, cmdline: bytes, e820, initrd=None) -> int:
+    """Load a bzImage's kernel and write its zero page; returns the 64-bit entry.
+
+    ``cmdline`` is NUL-terminated; ``initrd``: (addr, size) already in RAM.
+    """
+    _check_bzimage(data, path, cmdline)
     load_addr, = struct.unpack_from("<Q", data, PREF_ADDRESS)
     place(address_space, load_addr, data[_setup_size(data):], "kernel")
     params = bytearray(BOOT_PARAMS_SIZE)
     header_end = 0x202 + data[HEADER_END_JUMP]
     params[SETUP_HEADER:header_end] = data[SETUP_HEADER:header_end]
-    params[TYPE_OF_LOADER] = LOADER_UNDEFINED
-    params[LOADFLAGS] |= LOADED_HIGH | CAN_USE_HEAP
-    struct.pack_into("<H", params, HEAP_END_PTR, HEAP_END)
-    struct.pack_into("<I", params, CMD_LINE_PTR, cmdline_addr)
-    if initrd is not None:
-        initrd_max, = struct.unpack_from("<I", data, INITRD_ADDR_MAX)
-        if initrd[0] + initrd[1] - 1 > initrd_max:
-            raise PyvirtError(f"-initrd: the kernel wants its initrd below {initrd_max:#x}")
-        struct.pack_into("<II", params, RAMDISK_IMAGE, *initrd)
+    _patch_header(params, data, cmdline_addr, initrd)
     params[E820_ENTRIES] = len(e820)
     table = b"".join(struct.pack("<QQI", *entry) for entry in e820[:E820_MAX])
     params[E820_TABLE:E820_TABLE + len(table)] = table
     place(address_space, cmdline_addr, cmdline, "command line")
     place(address_space, boot_params_addr, bytes(params), "boot_params")
     return load_addr + ENTRY_64
+
+
+#: Where QEMU's linuxboot option ROM puts the pieces (x86_load_linux, protocol >= 2.02).
+FW_SETUP_ADDR, FW_CMDLINE_ADDR, FW_KERNEL_ADDR = 0x10000, 0x20000, 0x100000
+
+
+def firmware_boot_pieces(data: bytes, path: str, cmdline: bytes, initrd=None):
+    """The -kernel pieces firmware loads through fw_cfg, as QEMU hands them to its
+    linuxboot option ROM: {name: (load address, bytes)} for "setup", "kernel",
+    "cmdline" and, with ``initrd`` = (addr, bytes), "initrd"."""
+    _check_bzimage(data, path, cmdline)
+    setup = bytearray(data[:_setup_size(data)])
+    module = None if initrd is None else (initrd[0], len(initrd[1]))
+    _patch_header(setup, data, FW_CMDLINE_ADDR, module)
+    pieces = {"setup": (FW_SETUP_ADDR, bytes(setup)),
+              "kernel": (FW_KERNEL_ADDR, data[_setup_size(data):]),
+              "cmdline": (FW_CMDLINE_ADDR, cmdline)}
+    if initrd is not None:
+        pieces["initrd"] = initrd
+    return pieces
 
 
 def pvh_entry(vmlinux: bytes, path: str) -> int:

@@ -6,13 +6,15 @@ the legacy devices of ``hw/`` sit on a second AddressSpace, the port
 bus; their IRQ lines drive inputs of the in-kernel IOAPIC/PIC.  Eight
 virtio-mmio slots sit at 0xfeb00000 as in QEMU's hw/i386/microvm.c.
 
-A reset (i8042, triple fault) throws the KVM VM away and builds a new
+The firmware image is RAM, as in QEMU's microvm, and is
+reloaded on reset.  A reset (i8042, triple fault) throws the KVM VM away and builds a new
 one on the same RAM: the in-kernel interrupt controllers, PIT and vCPUs
 then start from their power-on state without restoring each by hand.
 """
 
 import dataclasses
 import os
+import struct
 
 from ..core.irq import IRQLine
 from ..errors import PyvirtError
@@ -20,11 +22,13 @@ from ..hw.char.debugcon import Debugcon
 from ..hw.char.uart16550 import UART16550
 from ..hw.input.i8042 import I8042
 from ..hw.misc.isa_debug_exit import IsaDebugExit
+from ..hw.nvram import fw_cfg
+from ..hw.nvram.fw_cfg import FwCfg
 from ..hw.rtc.mc146818 import MC146818
 from ..hw.virtio.mmio import MMIO_SIZE, VirtioMMIO
 from ..kvm import abi
 from ..kvm.cpus import VcpuThreads
-from ..loader.bzimage import hvm_start_info, load_bzimage, load_pvh_kernel
+from ..loader.bzimage import firmware_boot_pieces, hvm_start_info, load_bzimage, load_pvh_kernel
 from ..loader.elf import is_elf
 from ..loader.image import read_file
 from ..memory.address_space import AddressSpace
@@ -49,6 +53,17 @@ DEBUGCON_PORT = 0x402
 PORT_SPACE = 0x10000
 
 VIRTIO_BASE, VIRTIO_COUNT, VIRTIO_IRQ_BASE = 0xFEB00000, 8, 5
+FW_CFG_PORT = 0x510
+
+#: fw_cfg (address, size, data) keys of each piece of a firmware-loaded kernel.
+FW_CFG_KEYS = {
+    "setup": (fw_cfg.SETUP_ADDR, fw_cfg.SETUP_SIZE, fw_cfg.SETUP_DATA),
+    "kernel": (fw_cfg.KERNEL_ADDR, fw_cfg.KERNEL_SIZE, fw_cfg.KERNEL_DATA),
+    "cmdline": (fw_cfg.CMDLINE_ADDR, fw_cfg.CMDLINE_SIZE, fw_cfg.CMDLINE_DATA),
+    "initrd": (fw_cfg.INITRD_ADDR, fw_cfg.INITRD_SIZE, fw_cfg.INITRD_DATA),
+}
+#: QEMU's option ROM that boots -kernel from fw_cfg under SeaBIOS.
+LINUXBOOT_ROM = "/usr/share/qemu/linuxboot_dma.bin"
 
 DEFAULT_BIOS = "/usr/share/seabios/bios-microvm.bin"
 
@@ -121,11 +136,14 @@ class Microvm:
         if not image or len(image) % (64 * KiB) or len(image) > 16 * MiB:
             raise PyvirtError(f"firmware '{path}': size {len(image)} is not a multiple of "
                               f"64 KiB up to 16 MiB")
+        # Writable, as QEMU's microvm maps it (isapc_ram_fw): SeaBIOS relocates
+        # itself within it, having no chipset to unlock shadow RAM with.
         rom = GuestRAM(len(image), "pc.bios")
         rom.load(0, image)
+        self._bios_image = image
         isa = min(len(image), ISA_BIOS_MAX)
-        self.root.add_subregion(HIGHMEM_BASE - len(image), MemoryRegion.rom_region("pc.bios", rom))
-        self.root.add_subregion(1 * MiB - isa, MemoryRegion.rom_region(
+        self.root.add_subregion(HIGHMEM_BASE - len(image), MemoryRegion.ram_region("pc.bios", rom))
+        self.root.add_subregion(1 * MiB - isa, MemoryRegion.ram_region(
             "isa-bios", rom, len(image) - isa, isa), priority=1)
         return rom
 
@@ -145,13 +163,48 @@ class Microvm:
         if self.config.debug_exit is not None:
             iobase, iosize = self.config.debug_exit
             self._port(iobase, IsaDebugExit(self.events.exit, iosize))
+        self.fw_cfg = FwCfg(None)
+        self._port(FW_CFG_PORT, self.fw_cfg)
         self.virtio = [VirtioMMIO(self._irq(VIRTIO_IRQ_BASE + i)) for i in range(VIRTIO_COUNT)]
         for i, slot in enumerate(self.virtio):
             self.root.add_subregion(VIRTIO_BASE + i * MMIO_SIZE,
                                     MemoryRegion.io(f"virtio-mmio.{i}", slot, MMIO_SIZE))
-        self.devices += self.virtio
+        self.devices += [self.fw_cfg, *self.virtio]
         self.memory = AddressSpace(self.root)
         self.ports = AddressSpace(self.io_root, "io")
+        self.fw_cfg.memory = self.memory
+        self._fill_fw_cfg()
+
+    def _fill_fw_cfg(self):
+        """What firmware learns from the VMM; with -bios and -kernel, the kernel too."""
+        cfg, fw = self.config, self.fw_cfg
+        fw.add_u64(fw_cfg.RAM_SIZE, cfg.ram_size)
+        fw.add_u16(fw_cfg.NB_CPUS, cfg.smp)
+        fw.add_u16(fw_cfg.MAX_CPUS, cfg.smp)
+        # RAM only, as QEMU gives it: carving out the legacy hole is firmware's job
+        ram = [(0, min(cfg.ram_size, LOWMEM_LIMIT), boot.E820_RAM)]
+        if cfg.ram_size > LOWMEM_LIMIT:
+            ram.append((HIGHMEM_BASE, cfg.ram_size - LOWMEM_LIMIT, boot.E820_RAM))
+        fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in ram))
+        if self.bios is None or cfg.kernel is None:
+            return
+        initrd = None
+        if cfg.initrd is not None:
+            data = read_file(cfg.initrd, "initrd")
+            initrd = ((min(cfg.ram_size, LOWMEM_LIMIT) - len(data)) & ~0xFFF, data)
+        pieces = firmware_boot_pieces(read_file(cfg.kernel, "kernel"), cfg.kernel,
+                                      cfg.append.encode() + b"\0", initrd)
+        for name, (addr, data) in pieces.items():
+            key_addr, key_size, key_data = FW_CFG_KEYS[name]
+            fw.add_u32(key_addr, addr)
+            fw.add_u32(key_size, len(data))
+            fw.add_item(key_data, data)
+        try:
+            with open(LINUXBOOT_ROM, "rb") as f:
+                fw.add_file("genroms/linuxboot_dma.bin", f.read())
+        except OSError as err:
+            raise PyvirtError(f"-kernel with -bios needs QEMU's option ROM {LINUXBOOT_ROM}: "
+                              f"{err.strerror} (Debian package qemu-system-data)") from None
 
     def _port(self, base, device):
         self.io_root.add_subregion(base, MemoryRegion.io(device.name, device))
@@ -235,6 +288,8 @@ class Microvm:
         """Power-on state for RAM and devices; the next ``start`` makes a new VM."""
         self.stop()
         self.ram.clear()
+        if self.bios is not None:
+            self.bios.load(0, self._bios_image)
         for dev in self.devices:
             dev.reset()
         for line in self.irqs.values():
