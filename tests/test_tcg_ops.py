@@ -27,7 +27,8 @@ from pyvirt.tcg.ops import OPDEFS, Const, Glob, Label, Op, OpBlock, Temp
 from pyvirt.tcg.optimize import optimize
 from pyvirt.tcg.pygen import PythonEngine
 from test_tcg_python import (
-    DRAM_BASE, SCRATCH, SCRATCH_REG, Board, Interpreter, enc, lockstep, at, program, reg_values,
+    DRAM_BASE, LOOP_REG, SCRATCH, SCRATCH_REG, Board, Interpreter, at, enc, flat_body, lockstep, program,
+    reg_values,
 )
 
 SHIFTS = {"slli", "srli", "srai", "slliw", "srliw", "sraiw"}
@@ -261,6 +262,39 @@ def test_random_integer_sequences_as_ops(words, values):
 @given(helpers, reg_values)
 def test_random_helper_sequences_as_ops(words, values):
     run_both_ways(words, values)
+
+
+RAM_END = DRAM_BASE + 16 * (1 << 20)        # Board's RAM
+
+
+def _faulting_loop(count, body):
+    """A loop whose loads and stores (through x31) walk up past the end of RAM:
+    the access fault comes in a later pass, with registers of this pass dirty."""
+    back = -4 * (len(body) + 2)
+    return ([enc("addi", rd=LOOP_REG, imm=count)] + body
+            + [enc("addi", rd=SCRATCH_REG, rs1=SCRATCH_REG, imm=1024),
+               enc("addi", rd=LOOP_REG, rs1=LOOP_REG, imm=-1),
+               enc("bne", rs1=LOOP_REG, rs2=0, imm=back)])
+
+
+faulting = st.builds(_faulting_loop, st.integers(2, 6), flat_body) \
+    .map(lambda words: words + [enc("jal", imm=0)])
+
+
+@settings(max_examples=30, deadline=None)
+@given(faulting, reg_values)
+def test_random_faults_in_later_loop_passes(words, values):
+    """The trap handler is the final ``j .``; state at the fault must be exact."""
+    regs = dict(zip([1, 5, 6, 7, 8, 9, 10, 11], values))
+    regs[SCRATCH_REG] = RAM_END - 2048
+    end = DRAM_BASE + 4 * (len(words) - 1)
+    for engine in (UNOPTIMIZED, OPTIMIZED):
+        ref, dut = boards(words, regs, engine)
+        for b in (ref, dut):
+            b.hart.state.mtvec = end
+        lockstep(ref, dut, 5000, until=at(end), ram_window=(RAM_END - 4096 - DRAM_BASE,
+                                                            RAM_END - DRAM_BASE))
+
 
 
 # ---- -d op,op_opt ---------------------------------------------------------------
