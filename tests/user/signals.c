@@ -12,6 +12,16 @@ static void *fault_addr;
 
 static void on_usr1(int sig) { got = sig; }
 
+static char altstack[65536];
+static volatile int on_altstack;
+
+static void on_usr2(int sig)
+{
+    char here;
+    got = sig;
+    on_altstack = &here >= altstack && &here < altstack + sizeof altstack;
+}
+
 static void on_segv(int sig, siginfo_t *info, void *uc)
 {
     (void)uc;
@@ -46,6 +56,14 @@ int main(void)
     alarm(1);
     pause();
     printf("alarm: got %d\n", got);
+
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    sa.sa_handler = on_usr2;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR2, &sa, NULL);
+    raise(SIGUSR2);
+    printf("sigaltstack: got %d on the alternate stack %d\n", got, on_altstack);
 
     sa.sa_sigaction = on_segv;
     sa.sa_flags = SA_SIGINFO;

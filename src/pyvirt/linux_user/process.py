@@ -67,7 +67,8 @@ class Process:
         self.code_pages = CodePages()
         self.atomic_lock = threading.Lock()
         self.mm_lock = threading.RLock()
-        self.lock = threading.Lock()
+        # re-entered by the Python signal handler, which runs on the main thread
+        self.lock = threading.RLock()
         self.actions = [S.Action() for _ in range(S.NSIG + 1)]
         self.pending = []           # process-directed (signal, siginfo bytes)
         self.threads = {}
