@@ -22,6 +22,7 @@ import lzma
 import struct
 import zlib
 
+from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from ..errors import PyvirtError
@@ -168,14 +169,16 @@ def firmware_boot_pieces(data: bytes, path: str, cmdline: bytes, initrd=None):
 
 def pvh_entry(vmlinux: bytes, path: str) -> int:
     """The 32-bit PVH entry address from vmlinux's Xen ELF note."""
-    elf = ELFFile(io.BytesIO(vmlinux))
-    for segment in elf.iter_segments():
-        if segment["p_type"] != "PT_NOTE":
-            continue
-        for note in segment.iter_notes():
-            if note["n_name"] == "Xen" and note["n_type"] == XEN_ELFNOTE_PHYS32_ENTRY:
-                desc = note["n_descdata"]
-                return int.from_bytes(desc[:4], "little")
+    try:
+        elf = ELFFile(io.BytesIO(vmlinux))
+        for segment in elf.iter_segments():
+            if segment["p_type"] != "PT_NOTE":
+                continue
+            for note in segment.iter_notes():
+                if note["n_name"] == "Xen" and note["n_type"] == XEN_ELFNOTE_PHYS32_ENTRY:
+                    return int.from_bytes(note["n_descdata"][:4], "little")
+    except ELFError as err:
+        raise PyvirtError(f"could not load kernel '{path}': corrupt ELF file ({err})") from None
     raise PyvirtError(f"could not load kernel '{path}': no PVH entry note "
                       "(a kernel built without CONFIG_PVH)")
 
