@@ -139,6 +139,18 @@ def test_options_set_the_guest_environment_and_argv0(busybox):
     assert out == b"argv0 picks the applet\n"
 
 
+def test_uncaught_fault_kills_with_the_signal_like_qemu(tmp_path):
+    if shutil.which("riscv64-linux-gnu-gcc") is None:
+        pytest.skip("riscv64-linux-gnu-gcc not installed")
+    src = tmp_path / "segv.c"
+    src.write_text("int main(void) { *(volatile int *)16 = 1; return 0; }\n")
+    exe = tmp_path / "segv"
+    subprocess.run(["riscv64-linux-gnu-gcc", "-static", "-o", str(exe), str(src)], check=True)
+    got = run([*PYVIRT, str(exe)])
+    assert got[2] == -11
+    assert got == run([QEMU, str(exe)])
+
+
 def test_unknown_syscall_is_enosys_and_logged_with_d_unimp(tmp_path):
     if shutil.which("riscv64-linux-gnu-gcc") is None:
         pytest.skip("riscv64-linux-gnu-gcc not installed")

@@ -15,6 +15,7 @@ does.
 
 import ctypes
 import os
+import resource
 import signal
 import struct
 import sys
@@ -273,14 +274,16 @@ class GuestThread:
         self.run_handler(sig, action, S.siginfo(sig, code, addr=addr))
 
     def die(self, sig):
-        """Terminate the process with ``sig``, as the kernel would (and as QEMU reports it)."""
-        core = sig in S.SYNCHRONOUS or sig in (S.SIGQUIT, S.SIGABRT)
-        sys.stderr.write(f"{os.path.basename(sys.argv[0]) or 'pyvirt-riscv64'}: "
-                         f"uncaught target signal {sig} ({S.describe(sig)})"
-                         f"{' - core dumped' if core else ''}\n")
-        sys.stderr.flush()
+        """Terminate the process with ``sig``, as the kernel would.
+
+        As QEMU does, the emulator kills itself with the signal, with core
+        dumps off: a core of the emulator is no core of the guest (QEMU
+        writes a guest core first when the limit allows, and says so;
+        pyvirt writes none).
+        """
         if self.proc.log:
             self.proc.log.close()
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
         os.kill(os.getpid(), sig)

@@ -69,11 +69,6 @@ def signal_name(sig):
     return SIGNAL_NAMES.get(sig, str(sig))
 
 
-def describe(sig):
-    """strsignal() text, as QEMU prints for an uncaught signal."""
-    return signal.strsignal(sig) or f"Unknown signal {sig}"
-
-
 @dataclass
 class Action:
     handler: int = SIG_DFL
