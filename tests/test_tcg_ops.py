@@ -209,6 +209,8 @@ def test_branches_on_constants_and_facts_at_labels():
 
 
 # ---- random sequences as ops, optimized and not -----------------------------------
+#: Instructions per engine step: loops inside a block run several passes.
+BUDGET = 200
 UNOPTIMIZED = functools.partial(PythonEngine, hot_after=1, optimizer=None)
 OPTIMIZED = functools.partial(PythonEngine, hot_after=1)
 FREGS = [F_BASE + r for r in (1, 2, 3)]
@@ -248,7 +250,7 @@ def run_both_ways(words, values):
     end = DRAM_BASE + 4 * (len(words) - 1)
     for engine in (UNOPTIMIZED, OPTIMIZED):
         ref, dut = boards(words, regs, engine)
-        lockstep(ref, dut, 5000, until=at(end), ram_window=(0x10000, 0x11000))
+        lockstep(ref, dut, 5000, until=at(end), ram_window=(0x10000, 0x11000), budget=BUDGET)
         assert dut.words[PC] == end
 
 
@@ -292,8 +294,8 @@ def test_random_faults_in_later_loop_passes(words, values):
         ref, dut = boards(words, regs, engine)
         for b in (ref, dut):
             b.hart.state.mtvec = end
-        lockstep(ref, dut, 5000, until=at(end), ram_window=(RAM_END - 4096 - DRAM_BASE,
-                                                            RAM_END - DRAM_BASE))
+        lockstep(ref, dut, 5000, until=at(end), budget=BUDGET,
+                 ram_window=(RAM_END - 4096 - DRAM_BASE, RAM_END - DRAM_BASE))
 
 
 

@@ -134,9 +134,11 @@ def ram_divergence(ref, dut):
     return "RAM differs in pages at " + ", ".join(f"{DRAM_BASE + p:#x}" for p in pages[:8])
 
 
-def lockstep(ref, dut, max_insns, until=None, check_ram_every=512, ram_window=None):
+def lockstep(ref, dut, max_insns, until=None, check_ram_every=512, ram_window=None, budget=1):
     """Run ``dut`` block by block and ``ref`` to the same point; fail on the first
     difference.  Stops at the finisher, ``until(dut)``, or after about ``max_insns``.
+    ``budget``: instructions the engine may run per step (above 1, loops
+    inside a block go round more than once before they are compared).
 
     The interpreter is stepped one instruction (or trap) at a time until its
     state equals the engine's, or it is at the same instruction count and
@@ -149,7 +151,7 @@ def lockstep(ref, dut, max_insns, until=None, check_ram_every=512, ram_window=No
     executed = 0
     while dut.finished is None and executed < max_insns and not (until and until(dut)):
         before = dut.words[PC]
-        n = dut.engine.run(1)
+        n = dut.engine.run(budget)
         executed += n
         want = dut.state()
         for _ in range(2 * n + 4):         # a counter read takes two steps (retry)
