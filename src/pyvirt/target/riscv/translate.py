@@ -188,9 +188,10 @@ class _Lowering:
             return                  # x0: what the value cost (a load, a call) is already emitted
         v = self.val(value, value_node)
         ops = self.b.ops
-        # The value computed right here by the last op: let that op write the register.
-        if isinstance(v.opnd, Temp) and not isinstance(value_node, ast.Name) and ops \
-                and ops[-1].outs == (v.opnd,):
+        # The value computed right here by the last op (and kept nowhere else):
+        # let that op write the register.
+        if isinstance(v.opnd, Temp) and ops and ops[-1].outs == (v.opnd,) \
+                and not any(isinstance(x, Val) and x.opnd == v.opnd for x in self.locals.values()):
             ops[-1].outs = (Glob(index),)
         else:
             self.b.emit("mov", (Glob(index),), (v.opnd,))
