@@ -11,7 +11,7 @@ bench/intbench built as a Linux program (the same kernels; its two device
 accesses, the UART and the power-off, become write() and exit()), and
 busybox ``sha256sum`` and ``gzip -9`` of a few MB of pseudo-random text.
 
-    .venv/bin/python bench/user.py [--engines interp,python] [--rounds 20] [--mb 1]
+    .venv/bin/python bench/user.py [--engines auto,interp,python] [--rounds 20] [--mb 1]
 """
 
 import argparse
@@ -72,7 +72,7 @@ def timed(cmd, cwd, env=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--engines", default="interp,python")
+    ap.add_argument("--engines", default="auto,interp,python")
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--mb", type=int, default=1)
     args = ap.parse_args()

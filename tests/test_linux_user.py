@@ -103,6 +103,16 @@ def test_program_matches_qemu(programs, tmp_path, name, kind):
     same([programs[f"{name}.{kind}"]], tmp_path, env={"PATH": "/usr/bin:/bin"})
 
 
+def test_auto_engine_moves_to_compiled_blocks_midway(busybox, tmp_path):
+    data = tmp_path / "data"
+    data.write_bytes(bytes(range(256)) * 64)
+    cmd = [busybox, "sh", "-c", f"md5sum {data}; gzip -c {data} | md5sum"]
+    env = dict(os.environ, PYVIRT_TIER_UP="20000")
+    # (under qemu-user the gzip here would be the host's: the interpreter is the reference)
+    assert run([*PYVIRT, "-engine", "auto", *cmd], env=env) == \
+        run([*PYVIRT, "-engine", "interp", *cmd])
+
+
 def test_exec_of_a_riscv_program_runs_it_under_pyvirt(busybox, tmp_path):
     # qemu-user cannot do this without binfmt_misc; pyvirt starts itself again
     out, err, status = run([*PYVIRT, busybox, "sh", "-c",

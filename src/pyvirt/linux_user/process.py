@@ -35,6 +35,10 @@ from .syscalls import E, s32
 
 #: Instructions per engine slice: bounds how late a signal is noticed.
 SLICE = 20000
+#: ``-engine auto``: a thread starts interpreted and compiles blocks once it
+#: has run this many instructions (a shell's short-lived children never do;
+#: compiling costs more than it saves there).  PYVIRT_TIER_UP sets it.
+TIER_UP_AFTER = int(os.environ.get("PYVIRT_TIER_UP", 4_000_000))
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_VFORK, CLONE_THREAD, CLONE_SETTLS = 0x4000, 0x10000, 0x80000
 CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = 0x100000, 0x200000, 0x1000000
@@ -56,9 +60,12 @@ class ThreadExit(Exception):
 
 class Process:
     def __init__(self, mem, *, engine_cls, exe, prefix=None, log=None, strace_on=False,
-                 reexec_args=()):
+                 reexec_args=(), tier_up=None):
         self.mem = mem
         self.engine_cls = engine_cls
+        #: The engine a thread moves to once it has run TIER_UP_AFTER
+        #: instructions (``-engine auto``), or None.
+        self.tier_up = tier_up
         self.exe = exe
         self.prefix = prefix
         self.log = log
@@ -195,14 +202,21 @@ class GuestThread:
 
     # ---- the CPU loop ---------------------------------------------------------------
     def loop(self):
-        hart, engine = self.hart, self.engine
+        hart = self.hart
         proc = self.proc
+        tier_up = proc.tier_up
+        until_tier_up = TIER_UP_AFTER
         try:
             while True:
                 if self.tlb_stale:
                     self.tlb_stale = False
                     hart.flush_tlb()
-                engine.run(SLICE)
+                retired = self.engine.run(SLICE)
+                if tier_up is not None:
+                    until_tier_up -= retired
+                    if until_tier_up <= 0:
+                        self.switch_engine(tier_up)
+                        tier_up = None
                 trap = hart.pending
                 if trap is not None:
                     hart.pending = None
@@ -211,6 +225,19 @@ class GuestThread:
                     self.deliver()
         except ThreadExit:
             return
+
+    def switch_engine(self, engine_cls):
+        self.drop_engine()
+        self.engine = engine_cls(self.hart, self.proc.log)
+
+    def drop_engine(self):
+        """Unhook this thread's engine from the shared code-page tracking."""
+        pages = self.proc.code_pages
+        mine = (self.engine, getattr(self.engine, "cold", None))
+        pages.listeners[:] = [fn for fn in pages.listeners
+                              if getattr(fn, "__self__", None) not in mine]
+        self.hart.tlb_flush_listeners.clear()
+        getattr(self.hart, "tlb_w_flush_listeners", []).clear()
 
     def trap(self, cause, tval, pc):
         W = self.hart.words
@@ -342,9 +369,7 @@ class GuestThread:
         if last:
             proc.exit_group(status)
         proc.code_pages.harts.remove(self.hart)
-        mine = (self.engine, getattr(self.engine, "cold", None))
-        proc.code_pages.listeners[:] = [fn for fn in proc.code_pages.listeners
-                                        if getattr(fn, "__self__", None) not in mine]
+        self.drop_engine()
         raise ThreadExit
 
 
