@@ -23,7 +23,8 @@ import threading
 import time
 
 from ..target.riscv.cpu_bits import (EXC_BREAKPOINT, EXC_ECALL_U, EXC_ILLEGAL_INSN,
-                                     EXC_INSN_MISALIGNED, PAGE_FAULT)
+                                     EXC_INSN_MISALIGNED, EXC_LOAD_MISALIGNED,
+                                     EXC_STORE_MISALIGNED, PAGE_FAULT)
 from ..target.riscv.hart import CodePages
 from ..target.riscv.state import PC
 from . import signals as S
@@ -240,7 +241,6 @@ class GuestThread:
         getattr(self.hart, "tlb_w_flush_listeners", []).clear()
 
     def trap(self, cause, tval, pc):
-        W = self.hart.words
         if cause == EXC_ECALL_U:
             self.syscall(pc)
         elif cause in PAGE_FAULT.values():
@@ -252,9 +252,10 @@ class GuestThread:
             self.fault(S.SIGTRAP, S.TRAP_BRKPT, pc, pc)
         elif cause == EXC_INSN_MISALIGNED:
             self.fault(S.SIGBUS, S.BUS_ADRALN, tval, pc)
-        else:       # misaligned atomics, access faults
-            self.fault(S.SIGBUS if cause in (4, 6) else S.SIGSEGV, 1, tval, pc)
-        del W
+        elif cause in (EXC_LOAD_MISALIGNED, EXC_STORE_MISALIGNED):     # atomics only
+            self.fault(S.SIGBUS, S.BUS_ADRALN, tval, pc)
+        else:       # access faults: nothing else a user hart raises
+            self.fault(S.SIGSEGV, S.SEGV_ACCERR, tval, pc)
 
     def syscall(self, pc):
         W = self.hart.words
