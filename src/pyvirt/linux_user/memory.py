@@ -76,7 +76,7 @@ class GuestMemory:
     def ok(self, addr, length, need):
         """May the guest access [addr, addr+length) with PROT bits ``need``?"""
         if length <= 0:
-            return addr >= 0 and addr < self.size or length == 0
+            return True
         if addr < 0 or addr + length > self.size:
             return False
         first, last = addr // PAGE, (addr + length - 1) // PAGE

@@ -430,9 +430,12 @@ def sys_mremap(t, a):
         return new
 
 
+MADV_DONTNEED = 4
+
+
 @syscall(233, "madvise", "pud")
 def sys_madvise(t, a):
-    MADV_DONTNEED = 4
+    # DONTNEED zeroes private anonymous pages: the host does it; other advice is a hint
     if a[2] == MADV_DONTNEED and t.mem.ok(a[0], a[1], 0):
         return host("madvise", 233, t.mem.host(a[0]), a[1], a[2])
     return 0
