@@ -37,6 +37,7 @@ from ..memory.region import MemoryRegion
 from ..target.x86 import boot
 from ..target.x86.cpuid import guest_cpuid
 from ..target.x86.dump import format_registers
+from ..target.x86.mptable import MP_TABLE_ADDR, mp_table
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
@@ -255,6 +256,7 @@ class Microvm:
                                   "beside the kernel")
             self.memory.write_bytes(addr, data)
             initrd = (addr, len(data))
+        self.memory.write_bytes(MP_TABLE_ADDR, mp_table(cfg.smp))
         if is_elf(kernel):
             entry = load_pvh_kernel(kernel, cfg.kernel, self.memory)
             self.memory.write_bytes(boot.CMDLINE_ADDR, cmdline)
