@@ -11,16 +11,13 @@ import threading
 
 import pytest
 
+from guest_x86.build import kvm_unusable
+from pyvirt.kvm.system import Kvm
 from pyvirt.memory.address_space import AddressSpace
 from pyvirt.memory.ram import GuestRAM
 from pyvirt.memory.region import MemoryRegion
 
-try:
-    from pyvirt.kvm.system import Kvm
-    Kvm().close()
-    KVM_REASON = None
-except Exception as err:   # noqa: BLE001 - the reason is the skip message
-    KVM_REASON = str(err)
+KVM_REASON = kvm_unusable()
 pytestmark = pytest.mark.skipif(KVM_REASON is not None, reason=str(KVM_REASON))
 
 CODE_ADDR = 0x1000

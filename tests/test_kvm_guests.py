@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from guest_x86.build import build, toolchain_missing
+from guest_x86.build import build, kvm_unusable, toolchain_missing
 
 PYVIRT = [sys.executable, "-m", "pyvirt.cli.system_x86_64"]
 QEMU = "qemu-system-x86_64"
@@ -19,16 +19,7 @@ COMMON = ["-accel", "kvm", "-M", "microvm", "-m", "64M", "-nodefaults", "-displa
           "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
 
 
-def _kvm_unusable():
-    try:
-        from pyvirt.kvm.system import Kvm
-        Kvm().close()
-    except Exception as err:   # noqa: BLE001 - the reason is the skip message
-        return str(err)
-    return None
-
-
-KVM_REASON = _kvm_unusable()
+KVM_REASON = kvm_unusable()
 pytestmark = pytest.mark.skipif(KVM_REASON is not None, reason=str(KVM_REASON))
 
 

@@ -17,8 +17,9 @@ import time
 
 import pytest
 
-from test_kvm_guests import KVM_REASON
+from guest_x86.build import kvm_unusable
 
+KVM_REASON = kvm_unusable()
 pytestmark = pytest.mark.skipif(KVM_REASON is not None, reason=str(KVM_REASON))
 
 PYVIRT = [sys.executable, "-m", "pyvirt.cli.system_x86_64", "-accel", "kvm", "-M", "microvm",

@@ -1,4 +1,5 @@
-"""Assemble and link the x86 test guests into 64 KiB -bios images.
+"""Assemble and link the x86 test guests into 64 KiB -bios images (and say
+whether KVM can run them here).
 
 Each guest is start.S (reset vector, mode switches, output helpers) plus
 one test file, linked with rom.ld by binutils' ``as`` and ``ld``; images
@@ -11,6 +12,17 @@ import subprocess
 from pathlib import Path
 
 HERE = Path(__file__).parent
+
+
+def kvm_unusable():
+    """Why pyvirt cannot use KVM here (the one-line error it would print), or None."""
+    from pyvirt.errors import PyvirtError
+    from pyvirt.kvm.system import Kvm
+    try:
+        Kvm().close()
+    except PyvirtError as err:
+        return str(err)
+    return None
 
 
 def toolchain_missing():
