@@ -15,10 +15,10 @@ def listing(title, items):
     return "\n".join([title] + [f"{k:<20} {v}" for k, v in items.items()])
 
 
-def run_front_end(prog, accepted, make_session, print_stats, argv=None):
+def run_front_end(prog, accepted, make_session, print_stats=None, argv=None):
     """Parse ``argv`` (default: sys.argv), run ``make_session(opts)``, return the exit status.
 
-    ``print_stats(session, started)`` runs when PYVIRT_STATS is set.
+    ``print_stats(session, started)``, if given, runs when PYVIRT_STATS is set.
     """
     argv = sys.argv[1:] if argv is None else argv
     session = None
@@ -27,7 +27,7 @@ def run_front_end(prog, accepted, make_session, print_stats, argv=None):
         opts = parse_args(argv, prog=prog, accept=accepted)
         session = make_session(opts)
         status = session.run()
-        if os.environ.get("PYVIRT_STATS"):
+        if print_stats is not None and os.environ.get("PYVIRT_STATS"):
             print_stats(session, started)
         return status
     except PyvirtError as err:

@@ -6,11 +6,9 @@ back here to the device models of ``hw/``.  Only ``-accel kvm`` and the
 ``microvm`` machine exist.
 """
 
-import resource
 import signal
 import sys
 import threading
-import time
 
 from ..chardev import MuxChardev, chardev_from_spec
 from ..chardev.spec import chardev_from_options
@@ -206,15 +204,8 @@ class Session(Events):
         self.kvm.close()
 
 
-def _print_stats(session, started):
-    """PYVIRT_STATS=1: exits handled and peak RSS, for bench/."""
-    print(f"pyvirt-stats: exits={session.machine.exits} "
-          f"seconds={time.monotonic() - started:.3f} "
-          f"maxrss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
-
-
 def main(argv=None):
-    return run_front_end(PROG, ACCEPTED, Session, _print_stats, argv)
+    return run_front_end(PROG, ACCEPTED, Session, argv=argv)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,3 @@ class VcpuThreads:
     def join(self):
         for t in self._threads:
             t.join()
-
-    @property
-    def exits(self):
-        return sum(v.exits for v in self.vcpus)

@@ -278,7 +278,6 @@ class Microvm:
             self.threads.join()
             for vcpu in self.threads.vcpus:
                 vcpu.close()
-            self.exits = self.threads.exits
             self.threads = None
         if self.vm is not None:
             for line in self.irqs.values():
