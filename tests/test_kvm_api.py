@@ -13,6 +13,7 @@ import pytest
 
 from guest_x86.build import kvm_unusable
 from pyvirt.kvm.system import Kvm
+from pyvirt.kvm.vm import Vm
 from pyvirt.memory.address_space import AddressSpace
 from pyvirt.memory.ram import GuestRAM
 from pyvirt.memory.region import MemoryRegion
@@ -61,7 +62,7 @@ def test_ioeventfd_doorbell_and_dirty_log(tmp_path):
     from pyvirt.kvm.vcpu import install_kick_handler
     install_kick_handler()
     kvm = Kvm()
-    vm = kvm.create_vm()
+    vm = Vm(kvm)
     ram = GuestRAM(1 << 20)
     ram.load(CODE_ADDR, assemble(tmp_path, GUEST))
     slot = vm.map_memory(0, ram.size, ram.host_addr, log_dirty=True)

@@ -28,6 +28,7 @@ from ..hw.rtc.mc146818 import MC146818
 from ..hw.virtio.mmio import MMIO_SIZE, VirtioMMIO
 from ..kvm import abi
 from ..kvm.cpus import VcpuThreads
+from ..kvm.vm import Vm
 from ..loader.bzimage import firmware_boot_pieces, hvm_start_info, load_bzimage, load_pvh_kernel
 from ..loader.elf import is_elf
 from ..loader.image import read_file
@@ -218,7 +219,7 @@ class Microvm:
     # ---- running -------------------------------------------------------------
     def start(self):
         """Build the KVM VM and its vCPUs, load the guest, start the vCPU threads."""
-        vm = self.vm = self.kvm.create_vm()
+        vm = self.vm = Vm(self.kvm)
         vm.map_address_space(self.memory)
         for gsi, line in self.irqs.items():
             line.connect(lambda level, gsi=gsi: vm.irq_line(gsi, level))
