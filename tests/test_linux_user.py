@@ -12,6 +12,7 @@ import fcntl
 import os
 import pty
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -99,6 +100,25 @@ def programs(tmp_path_factory):
 
 
 PROGRAMS = ["fileio", "process", "signals", "memory", "threads", "tcp", "fp", "exceptions"]
+
+
+def signalled_when_ready(cmd):
+    """Run ``cmd``, send it SIGUSR1 once it prints "ready"; (stdout, status)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.send_signal(signal.SIGUSR1)
+    try:
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    return first + rest, proc.returncode
+
+
+def test_signal_from_outside_reaches_a_threaded_program(programs):
+    exe = programs["signal_thread.static"]
+    expected = signalled_when_ready([QEMU, exe])
+    assert expected == (b"ready\ngot 10\n", 0)
+    assert signalled_when_ready([*PYVIRT, exe]) == expected
 
 
 @pytest.mark.parametrize("kind", ["static", "dynamic"])

@@ -44,6 +44,7 @@ CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_VFORK, CLONE_THREAD, CLONE_SETTLS = 0x4000, 0x10000, 0x80000
 CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = 0x100000, 0x200000, 0x1000000
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
+ALL_SIGNALS = (1 << 64) - 1
 FUTEX_WAKE = 1
 #: Calls -strace shows before they run (they do not come back).
 NO_RETURN = frozenset({93, 94, 221})
@@ -355,7 +356,11 @@ class GuestThread:
     def set_mask(self, mask):
         mask &= ~(S.sigbit(S.SIGKILL) | S.sigbit(S.SIGSTOP))
         self.sigmask = mask
-        signal.pthread_sigmask(signal.SIG_SETMASK, S.host_set(mask))
+        # Only the main host thread takes host signals (Python runs handlers
+        # there, and a blocking call there must be interrupted); the other
+        # threads block them all and follow the guest mask here only.
+        if threading.current_thread() is threading.main_thread():
+            signal.pthread_sigmask(signal.SIG_SETMASK, S.host_set(mask))
 
     # ---- thread exit --------------------------------------------------------------------
     def exit_thread(self, status):
@@ -409,6 +414,7 @@ def sys_clone(t, a):
         t.mem.write(ctid, struct.pack("<i", t.tid))
     if flags & CLONE_CHILD_CLEARTID:
         t.clear_tid = ctid
+    t.set_mask(t.sigmask)       # this thread is the child's main thread now
     return 0
 
 
@@ -434,7 +440,7 @@ def _clone_thread(t, flags, newsp, ptid, tls, ctid):
             t.mem.write(ptid, struct.pack("<i", child.tid))
         with proc.lock:
             proc.threads[child.tid] = child
-        signal.pthread_sigmask(signal.SIG_SETMASK, S.host_set(child.sigmask))
+        signal.pthread_sigmask(signal.SIG_SETMASK, S.host_set(ALL_SIGNALS))
         box["tid"] = child.tid
         started.set()
         child.loop()
