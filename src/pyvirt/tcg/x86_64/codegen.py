@@ -53,6 +53,14 @@ EXT = {"ext8s": (1, True), "ext16s": (2, True), "ext32s": (4, True),
        "ext8u": (1, False), "ext16u": (2, False), "ext32u": (4, False)}
 
 
+#: Ops whose code loads their first input (with ``get``) before anything else
+#: touches rax: a temporary only they use can be handed over in rax.
+READS_FIRST_INPUT_FIRST = frozenset({
+    "mov", "add", "sub", "and", "or", "xor", "mul", "shl", "shr", "sar", "neg", "not",
+    "mulsh", "muluh", "div", "divu", "rem", "remu", "setcond", "brcond", "qemu_ld", "qemu_st",
+    "call", "exit_tb"})
+
+
 def ctx(word, index=None):
     return Mem(RBX, 8 * word, index)
 
@@ -139,6 +147,9 @@ class CodeGen:
         self.exits = []
         self.index = 0            # of the current guest instruction
         self.wrote = False        # memory may have been written since the last check
+        self.forward = None       # the temporary this op leaves in rax only
+        self.in_rax = None        # the temporary rax holds instead of its slot
+        self.handed = None        # what this op leaves in rax for the next one
 
     # ---- operands ------------------------------------------------------------------
     @staticmethod
@@ -152,11 +163,21 @@ class CodeGen:
     def get(self, reg, v):
         if isinstance(v, Const):
             self.a.mov_imm(reg, v.value)
+        elif v == self.in_rax:
+            self.in_rax = None
+            if reg != RAX:
+                self.a.mov(reg, RAX)
         else:
             self.a.mov(reg, self.where(v))
 
     def put(self, out, reg):
-        self.a.mov(self.where(out), reg)
+        if out == self.forward:
+            # its one use is the next op's first input, which reads rax first
+            self.handed = out
+            if reg != RAX:
+                self.a.mov(RAX, reg)
+        else:
+            self.a.mov(self.where(out), reg)
 
     def operand(self, v, scratch):
         """``v`` as an ALU source: a memory operand, or ``scratch`` loaded with it."""
@@ -168,7 +189,20 @@ class CodeGen:
     # ---- driver ------------------------------------------------------------------------
     def generate(self):
         a = self.a
-        for op in self.block.ops:
+        ops = self.block.ops
+        uses = {}
+        for op in ops:
+            for v in op.ins:
+                if isinstance(v, Temp):
+                    uses[v] = uses.get(v, 0) + 1
+        for i, op in enumerate(ops):
+            self.forward = None
+            self.in_rax, self.handed = self.handed, None
+            if op.outs and isinstance(op.outs[0], Temp) and uses.get(op.outs[0]) == 1 \
+                    and i + 1 < len(ops):
+                nxt = ops[i + 1]
+                if nxt.ins and nxt.ins[0] == op.outs[0] and nxt.opc in READS_FIRST_INPUT_FIRST:
+                    self.forward = op.outs[0]
             getattr(self, "op_" + op.opc)(op)
         while self.cold:
             self.cold.pop(0)()
@@ -236,6 +270,14 @@ class CodeGen:
     def _alu(self, name, op):
         (out,), (x, y) = op.outs, op.ins
         a = self.a
+        if out == x and not isinstance(x, Const) and x != self.in_rax and out != self.forward:
+            # in place: add [rbp + 8*i], imm / reg
+            if isinstance(y, Const) and as_i32(y.value) is not None:
+                a.alu_imm(name, self.where(out), as_i32(y.value))
+            else:
+                self.get(RCX, y)
+                a.alu(name, self.where(out), RCX)
+            return
         self.get(RAX, x)
         if isinstance(y, Const) and as_i32(y.value) is not None:
             a.alu_imm(name, RAX, as_i32(y.value))
@@ -393,9 +435,8 @@ class CodeGen:
         as the rel32 to patch)."""
         a = self.a
         a.mov(RCX, RAX)
-        a.shift_imm("shr", RCX, 12)
-        a.alu_imm("and", RCX, TLB_SIZE - 1)
-        a.shift_imm("shl", RCX, 4)
+        a.shift_imm("shr", RCX, 12 - 4)       # 16-byte entries
+        a.alu_imm("and", RCX, (TLB_SIZE - 1) << 4)
         if size > 1:
             a.lea(RDX, Mem(RAX, size - 1))       # the last byte must be in the page too
         else:
