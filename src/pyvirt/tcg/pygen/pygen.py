@@ -18,9 +18,9 @@ becomes one function::
                 return 0x80000080, 2    # (next pc, instructions retired)
             ...
         except BaseException:           # precise exceptions
-            STORE_BACK(locals(), (((11, 'x11'),), ...)[i])
-            STOP[0] = (0, 1, ...)[i]
-            STOP[1] = (0x80000040, ...)[i]
+            r, STOP[1], dirty = POINTS[i]   # (retired, pc, (11, 'x11')...) at point i
+            STORE_BACK(locals(), dirty)
+            STOP[0] = r
             raise
 
 * State words (``Glob``) live in locals (``x5``, ``f3``, ``w70``), read on
@@ -212,6 +212,10 @@ class _Generator:
             self.carried.update(o.index for o in op.outs if isinstance(o, Glob))
             self.preload.update(o.index for o in op.ins if isinstance(o, Glob))
         self.preload |= self.carried
+        # A side exit inside the loop would store all of ``carried`` even on
+        # the first pass: then the first pass gets code of its own.
+        self.peel = any(op.opc == "exit_tb" or op.opc == "goto_tb" and op.consts[0] != start
+                        for op in ops[:back[-1] if back else 0])
         self.raising = any(OPDEFS[op.opc].can_raise for op in ops)
 
     # ---- output ----------------------------------------------------------
@@ -473,7 +477,7 @@ class _Generator:
     def generate(self, name):
         depth = 1 + self.raising + self.loop
         head = []
-        if self.loop:
+        if self.peel:
             # The first pass loads state words as it needs them and stores
             # only what it wrote; later passes start with what a pass leaves
             # (the loop's registers loaded, what it writes dirty).
@@ -484,18 +488,28 @@ class _Generator:
             self.body(depth + 1, set(self.preload), set(self.carried))
             self.later_pass = False
             self.body(depth, set(), set())
+        elif self.loop:
+            head += [INDENT + f"{reg_local(n)} = X[{n}]" for n in sorted(self.preload)]
+            head.append(INDENT + "n = 0")
+            self.emit_at(depth - 1, "while True:")
+            self.later_pass = True
+            self.body(depth, set(self.preload), set(self.carried))
         else:
             self.body(depth, set(), set())
         body = self.lines
         if self.raising:
             head.append(INDENT + "i = 0")
             done = "n + " if self.loop else ""
-            stores = tuple(tuple((n, reg_local(n)) for n in dirty) for _, _, dirty in self.points)
+            # The raise points' table is an object in the block's globals
+            # (source text would cost compile time).
+            self.consts["POINTS"] = tuple(
+                (retired, pc, tuple((n, reg_local(n)) for n in dirty))
+                for retired, pc, dirty in self.points)
             body = [INDENT + "try:"] + body + [
                 INDENT + "except BaseException:",
-                INDENT * 2 + f"STORE_BACK(locals(), {stores!r}[i])",
-                INDENT * 2 + f"STOP[0] = {done}{tuple(p[0] for p in self.points)!r}[i]",
-                INDENT * 2 + f"STOP[1] = ({', '.join(f'{p[1]:#x}' for p in self.points)},)[i]",
+                INDENT * 2 + "r, STOP[1], dirty = POINTS[i]",
+                INDENT * 2 + "STORE_BACK(locals(), dirty)",
+                INDENT * 2 + f"STOP[0] = {done}r",
                 INDENT * 2 + "raise"]
         # What the hot path uses, bound once as arguments: locals are the
         # fastest names (the TLB dicts are cleared, never replaced).
