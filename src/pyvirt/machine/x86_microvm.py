@@ -46,6 +46,8 @@ LOWMEM_LIMIT = 3 * GiB          # RAM beyond this goes above 4 GiB
 HIGHMEM_BASE = 4 * GiB
 ISA_BIOS_MAX = 128 * KiB        # how much of the firmware also appears below 1 MiB
 MIN_RAM = 16 * MiB
+#: xAPIC IDs are 8 bits, 0xff is broadcast, and the IOAPIC takes the ID after the CPUs'.
+MAX_CPUS = 254
 
 # ports
 I8042_PORT = 0x60
@@ -96,18 +98,18 @@ class Events:
 
 
 class Microvm:
-    def __init__(self, config, *, kvm, serial, debugcons=(), io_lock, events, log=None):
+    def __init__(self, config, *, kvm, serial, debugcons=(), io_lock, events):
         if config.ram_size < MIN_RAM:
             raise PyvirtError(f"-m {config.ram_size // MiB}M: the microvm machine needs at "
                               f"least {MIN_RAM // MiB} MiB of RAM")
-        if not 1 <= config.smp <= min(kvm.max_vcpus, 255):
-            raise PyvirtError(f"-smp {config.smp}: KVM here supports 1 to "
-                              f"{min(kvm.max_vcpus, 255)} CPUs")
+        max_cpus = min(kvm.max_vcpus, MAX_CPUS)
+        if not 1 <= config.smp <= max_cpus:
+            raise PyvirtError(f"-smp {config.smp}: the microvm machine supports 1 to "
+                              f"{max_cpus} CPUs here")
         self.config = config
         self.kvm = kvm
         self.io_lock = io_lock
         self.events = events
-        self.log = log
         self.supported_cpuid = kvm.supported_cpuid()
         self.vm = None
         self.threads = None
