@@ -20,7 +20,7 @@ from ..hw.misc.isa_debug_exit import DEFAULT_IOBASE, DEFAULT_IOSIZE
 from ..kvm.system import Kvm
 from ..kvm.vcpu import install_kick_handler
 from ..machine.x86_microvm import DEBUGCON_PORT, Events, Microvm, MicrovmConfig, bios_path
-from ..target.x86.cpuid import parse_cpu
+from ..target.x86.cpuid import MODELS as CPU_MODELS, parse_cpu
 from .frontend import listing, run_front_end
 
 PROG = "pyvirt-system-x86_64"
@@ -63,7 +63,7 @@ def _config(opts):
         if accel:
             raise PyvirtError(f"-accel kvm: property '{next(iter(accel))}' not supported")
     if opts.cpu == "help":
-        print("Available CPUs:\n  host\n  max")
+        print("Available CPUs:\n  " + "\n  ".join(CPU_MODELS))
         raise SystemExit(0)
     debug_exit = None
     debugcons = []      # (iobase, chardev id) of -device isa-debugcon
