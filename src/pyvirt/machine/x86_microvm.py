@@ -29,8 +29,6 @@ from ..hw.virtio.mmio import MMIO_SIZE, VirtioMMIO
 from ..kvm import abi
 from ..kvm.cpus import VcpuThreads
 from ..kvm.vm import Vm
-from ..loader.bzimage import firmware_boot_pieces, hvm_start_info, load_bzimage, load_pvh_kernel
-from ..loader.elf import is_elf
 from ..loader.image import read_file
 from ..memory.address_space import AddressSpace
 from ..memory.ram import GuestRAM
@@ -192,6 +190,7 @@ class Microvm:
         fw.add_file("etc/e820", b"".join(struct.pack("<QQI", *e) for e in ram))
         if self.bios is None or cfg.kernel is None:
             return
+        from ..loader.bzimage import firmware_boot_pieces   # pyelftools: 30 ms of start-up
         initrd = None
         if cfg.initrd is not None:
             data = read_file(cfg.initrd, "initrd")
@@ -244,6 +243,9 @@ class Microvm:
     def _boot_kernel(self, vcpu):
         """-kernel/-initrd/-append into RAM, and the BSP at the kernel's entry:
         the bzImage boot protocol, or PVH for a vmlinux ELF."""
+        # imported here: pyelftools adds 30 ms to every start, -kernel or not
+        from ..loader.bzimage import hvm_start_info, load_bzimage, load_pvh_kernel
+        from ..loader.elf import is_elf
         cfg = self.config
         kernel = read_file(cfg.kernel, "kernel")
         cmdline = cfg.append.encode() + b"\0"
