@@ -67,7 +67,7 @@ def timed(cmd, cwd, env=None):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if r.returncode:
-        raise SystemExit(f"{cmd[0]} failed ({r.returncode}): {r.stderr[-500:]!r}")
+        raise SystemExit(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr[-500:]!r}")
     return wall, cpu, r.stdout, r.stderr
 
 
