@@ -246,7 +246,7 @@ def sys_newfstatat(t, a):
     path = guest_path(t, a[1])
     try:
         if not path and flags & AT_EMPTY_PATH:
-            st = os.stat(dirfd)
+            st = os.stat("." if dirfd == AT_FDCWD else dirfd)
         else:
             st = os.stat(path, dir_fd=None if dirfd == AT_FDCWD else dirfd,
                          follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
