@@ -85,17 +85,22 @@ def bzimage():
 
 
 @pytest.mark.slow
-def test_debian_kernel_prints_banner_e820_cmdline_and_cpus(vmlinux):
+def test_debian_kernel_prints_banner_e820_cmdline_and_cpus(vmlinux, tmp_path):
+    """vmlinux through its PVH entry: our e820 map, command line, initrd
+    (100 KiB, placed page-aligned at the top of RAM) and MP table (2 CPUs)."""
+    initrd = tmp_path / "initrd"
+    initrd.write_bytes(bytes(100 << 10))
     append = "console=ttyS0 earlyprintk=ttyS0 noxsave pyvirt.marker=1"
     proc = subprocess.Popen(PYVIRT + ["-m", "256M", "-smp", "2", "-cpu", "host,-cx16,-xsave",
-                                      "-serial", "stdio",
-                                      "-kernel", str(vmlinux), "-append", append],
+                                      "-serial", "stdio", "-kernel", str(vmlinux),
+                                      "-initrd", str(initrd), "-append", append],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     e820 = ["BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable",
             "BIOS-e820: [mem 0x000000000009fc00-0x00000000000fffff] reserved",
             "BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] usable"]
     markers = [b"Linux version ", f"Command line: {append}".encode(), *(m.encode() for m in e820),
-               b"Hypervisor detected: KVM", b"found SMP MP-table at [mem 0x0009fc00-0x0009fc0f]",
+               b"Hypervisor detected: KVM", b"RAMDISK: [mem 0x0ffe7000-0x0fffffff]",
+               b"found SMP MP-table at [mem 0x0009fc00-0x0009fc0f]",
                b"smpboot: Allowing 2 CPUs"]
     console = read_until(proc, markers, timeout=120)
     for marker in markers:
