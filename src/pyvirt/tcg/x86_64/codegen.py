@@ -36,7 +36,8 @@ import itertools
 
 from ...target.riscv.hart import MIE, MIP
 from ...tcg.ops import COND_EQ, COND_GE, COND_GEU, COND_LT, COND_LTU, COND_NE, Const, Glob, Temp
-from .asm import RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, R12, R13, R14, R15, Asm, Mem, as_i32
+from .asm import (R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP,
+                  Asm, Mem, as_i32)
 from .context import (ARGS, BUDGET, CALLBACK, EXIT_PC, EXIT_REQUEST, JC, JC_SIZE, MAX_ARGS,
                       MAX_TEMPS, PATCH, RET, STOP, TEMPS, TLB_R, TLB_SIZE, TLB_W)
 
@@ -52,6 +53,11 @@ M64 = (1 << 64) - 1
 EXT = {"ext8s": (1, True), "ext16s": (2, True), "ext32s": (4, True),
        "ext8u": (1, False), "ext16u": (2, False), "ext32u": (4, False)}
 
+
+#: Host registers that cache state words and temporaries within a block: the
+#: callee-saved ones survive calls into Python, the others are reloaded after.
+CACHE_REGS = (R12, R13, R14, R15, R8, R9, R10, R11)
+CALLER_SAVED = frozenset({R8, R9, R10, R11})
 
 #: Ops whose code loads their first input (with ``get``) before anything else
 #: touches rax: a temporary only they use can be handed over in rax.
@@ -150,15 +156,63 @@ class CodeGen:
         self.forward = None       # the temporary this op leaves in rax only
         self.in_rax = None        # the temporary rax holds instead of its slot
         self.handed = None        # what this op leaves in rax for the next one
+        self.reg_of = {}          # state word / temporary -> cache register
+        self.val_of = {}          # cache register -> state word / temporary
+        self.dirty = set()        # cached values newer than their memory word
+        self.victim = 0
 
-    # ---- operands ------------------------------------------------------------------
+    # ---- operands and the register cache -------------------------------------------
     @staticmethod
-    def where(v):
+    def home(v):
+        """The memory word of a state word or temporary."""
         if isinstance(v, Glob):
             return Mem(RBP, 8 * v.index)
         if isinstance(v, Temp):
             return ctx(TEMPS + v.n)
         raise TypeError(v)
+
+    def where(self, v):
+        """Where ``v`` is now: its cache register, or its memory word."""
+        r = self.reg_of.get(v)
+        return self.home(v) if r is None else r
+
+    def target(self, out):
+        """The register that is to hold ``out`` (now dirty)."""
+        r = self.reg_of.get(out)
+        if r is None:
+            r = next((r for r in CACHE_REGS if r not in self.val_of), None)
+            if r is None:
+                r = CACHE_REGS[self.victim % len(CACHE_REGS)]
+                self.victim += 1
+                v = self.val_of.pop(r)
+                del self.reg_of[v]
+                if v in self.dirty:
+                    self.dirty.discard(v)
+                    self.a.mov(self.home(v), r)
+            self.reg_of[out] = r
+            self.val_of[r] = out
+        self.dirty.add(out)
+        return r
+
+    def dirty_words(self, globs_only=False):
+        """(memory word, register) of what the cache holds newer than memory."""
+        return [(self.home(v), self.reg_of[v]) for v in self.dirty
+                if not globs_only or isinstance(v, Glob)]
+
+    def store_words(self, words):
+        for mem, r in words:
+            self.a.mov(mem, r)
+
+    def write_back(self):
+        """Memory up to date (the cached values stay valid)."""
+        self.store_words(self.dirty_words())
+        self.dirty.clear()
+
+    def forget(self):
+        """Write back and empty the cache (a helper or another path comes)."""
+        self.write_back()
+        self.reg_of.clear()
+        self.val_of.clear()
 
     def get(self, reg, v):
         if isinstance(v, Const):
@@ -177,7 +231,7 @@ class CodeGen:
             if reg != RAX:
                 self.a.mov(RAX, reg)
         else:
-            self.a.mov(self.where(out), reg)
+            self.a.mov(self.target(out), reg)
 
     def operand(self, v, scratch):
         """``v`` as an ALU source: a memory operand, or ``scratch`` loaded with it."""
@@ -251,8 +305,10 @@ class CodeGen:
             self.wrote = False
             self.a.alu_imm("cmp", ctx(EXIT_REQUEST), 0)
             tbid = self.tbid
+            dirty = self.dirty_words(globs_only=True)
 
             def leave():
+                self.store_words(dirty)
                 self.a.mov_imm(ctx(STOP), tbid << 8 | k)
                 self.a.mov_imm(RAX, EXIT_SMC)
                 self.a.jmp(self.rt.epilogue)
@@ -262,7 +318,7 @@ class CodeGen:
     def op_mov(self, op):
         (out,), (v,) = op.outs, op.ins
         if isinstance(v, Const) and as_i32(v.value) is not None:
-            self.a.mov_imm(self.where(out), v.value)
+            self.a.mov_imm(self.target(out), v.value)
         else:
             self.get(RAX, v)
             self.put(out, RAX)
@@ -271,12 +327,15 @@ class CodeGen:
         (out,), (x, y) = op.outs, op.ins
         a = self.a
         if out == x and not isinstance(x, Const) and x != self.in_rax and out != self.forward:
-            # in place: add [rbp + 8*i], imm / reg
+            # in place, on its cache register or its memory word
+            dst = self.where(out)
+            if isinstance(dst, int):
+                self.dirty.add(out)
             if isinstance(y, Const) and as_i32(y.value) is not None:
-                a.alu_imm(name, self.where(out), as_i32(y.value))
+                a.alu_imm(name, dst, as_i32(y.value))
             else:
                 self.get(RCX, y)
-                a.alu(name, self.where(out), RCX)
+                a.alu(name, dst, RCX)
             return
         self.get(RAX, x)
         if isinstance(y, Const) and as_i32(y.value) is not None:
@@ -421,12 +480,16 @@ class CodeGen:
     def op_brcond(self, op):
         (x, y), (cond, label) = op.ins, op.consts
         self._compare(x, y)
+        self.write_back()            # (moves keep the flags)
         self.jump_to_label(label, CC[cond])
 
     def op_br(self, op):
+        self.write_back()
         self.jump_to_label(op.consts[0])
 
     def op_set_label(self, op):
+        # Paths meet: memory is what they agree on.
+        self.forget()
         self.labels[op.consts[0].n] = self.a.here()
 
     # ---- guest memory -----------------------------------------------------------------------
@@ -454,13 +517,16 @@ class CodeGen:
         miss = self._tlb_lookup(TLB_R, size)
         a.load(RAX, Mem(RAX), size, signed)
         back = a.here()
+        dirty, reload = self.dirty_words(), self.caller_saved()     # before ``out``
         self.put(out, RAX)
         slot = self.slots.load(size, signed)
 
         def slow():
             a.patch(miss, a.here())
             a.mov(ctx(ARGS), RAX)
+            self.store_words(dirty)          # exact state if it raises
             self.call_python(slot)
+            self.load_words(reload)
             a.mov(RAX, ctx(RET))
             a.jmp(back)
         self.cold_at(slow)
@@ -475,14 +541,25 @@ class CodeGen:
         back = a.here()
         self.wrote = True           # on the miss path, maybe to translated code
         slot = self.slots.store(size)
+        dirty, reload = self.dirty_words(), self.caller_saved()
 
         def slow():
             a.patch(miss, a.here())
             a.mov(ctx(ARGS), RAX)
             a.mov(ctx(ARGS + 1), RSI)
+            self.store_words(dirty)
             self.call_python(slot)
+            self.load_words(reload)
             a.jmp(back)
         self.cold_at(slow)
+
+    def caller_saved(self):
+        """(memory word, register) of cached values a call into Python clobbers."""
+        return [(self.home(v), r) for r, v in self.val_of.items() if r in CALLER_SAVED]
+
+    def load_words(self, words):
+        for mem, r in words:
+            self.a.mov(r, mem)
 
     def cold_at(self, emit):
         """Out-of-line code that runs with the state of the current instruction."""
@@ -503,6 +580,7 @@ class CodeGen:
             else:
                 self.get(RAX, v)
                 self.a.mov(ctx(ARGS + i), RAX)
+        self.forget()                # the helper sees and changes the state words
         self.call_python(self.slots.call(name, nout, cargs, len(op.ins)))
         self.wrote = True           # helpers may write memory, or flush the TLB
         if nout:
@@ -528,6 +606,7 @@ class CodeGen:
         def leave():
             a.mov_imm(RAX, target)
             a.jmp(self.rt.leave)
+        self.store_words(self.dirty_words(globs_only=True))
         self._chain_checks(self.later(leave))
         at = a.jmp()
         site = a.base + at
@@ -548,6 +627,7 @@ class CodeGen:
 
         def leave():
             a.jmp(self.rt.leave)
+        self.store_words(self.dirty_words(globs_only=True))
         self._chain_checks(self.later(leave))
         a.mov_imm(ctx(PATCH), 0)
         a.jmp(self.rt.lookup)
