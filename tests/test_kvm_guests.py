@@ -147,3 +147,56 @@ def test_quit_while_vcpu_sleeps(images, how):
         assert b"QEMU: Terminated" in rest
     if how == "SIGINT":
         assert err == b"pyvirt-system-x86_64: terminating on signal 2\n"
+
+
+def test_virtio_doorbell_reaches_the_device_without_exits(images):
+    """An ioeventfd on QueueNotify: the guest's 1000 rings reach the device
+    model through the main loop, while the vCPU exits to us only to quit."""
+    import threading
+
+    from pyvirt.core.clock import VirtualClock
+    from pyvirt.core.mainloop import MainLoop
+    from pyvirt.hw.virtio.device import VirtioDevice
+    from pyvirt.kvm.system import Kvm
+    from pyvirt.kvm.vcpu import install_kick_handler
+    from pyvirt.machine.x86_microvm import Events, Microvm, MicrovmConfig
+
+    class OneQueue(VirtioDevice):
+        device_id, num_queues = 4, 1
+
+        def __init__(self):
+            super().__init__()
+            self.notified = []
+
+        def queue_notify(self, index):
+            self.notified.append(index)
+
+    class Done(Events):
+        def exit(self, status):
+            statuses.append(status)
+            machine.kick()
+
+    statuses = []
+    install_kick_handler()
+    lock = threading.RLock()
+    mainloop = MainLoop(VirtualClock(), lock)
+    mainloop.start_thread()
+    backend = OneQueue()
+    kvm = Kvm()
+    cfg = MicrovmConfig(ram_size=64 << 20, bios=str(images("doorbell")), debug_exit=(0xF4, 4),
+                        virtio=(backend,), append="console=ttyS0")
+    machine = Microvm(cfg, kvm=kvm, serial=None, io_lock=lock, events=Done(), mainloop=mainloop)
+    assert machine.kernel_cmdline() == b"console=ttyS0 virtio_mmio.device=512@0xfeb00000:5\0"
+    machine.start()
+    vcpu = machine.threads.vcpus[0]
+    try:
+        deadline = time.monotonic() + 30
+        while not (statuses and backend.notified) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        machine.stop()
+        mainloop.quit()
+        kvm.close()
+    assert statuses == [(0x50 << 1) | 1]
+    assert vcpu.exits < 10, f"{vcpu.exits} exits for 1000 doorbell writes"
+    assert backend.notified and set(backend.notified) == {0}

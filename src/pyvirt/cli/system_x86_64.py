@@ -133,7 +133,7 @@ class Session(Events):
         if opts.debugcon:
             debugcons.append((DEBUGCON_PORT, self._chardev(opts.debugcon, "debugcon")))
         self.machine = Microvm(cfg, kvm=self.kvm, serial=serial, debugcons=debugcons,
-                               io_lock=self.lock, events=self)
+                               io_lock=self.lock, events=self, mainloop=self.mainloop)
 
     @staticmethod
     def _named(named, chardev_id):

@@ -13,6 +13,7 @@ then start from their power-on state without restoring each by hand.
 """
 
 import dataclasses
+import functools
 import os
 import struct
 
@@ -25,7 +26,7 @@ from ..hw.misc.isa_debug_exit import IsaDebugExit
 from ..hw.nvram import fw_cfg
 from ..hw.nvram.fw_cfg import FwCfg
 from ..hw.rtc.mc146818 import MC146818
-from ..hw.virtio.mmio import MMIO_SIZE, VirtioMMIO
+from ..hw.virtio.mmio import MMIO_SIZE, QUEUE_NOTIFY, VirtioMMIO
 from ..kvm import abi
 from ..kvm.cpus import VcpuThreads
 from ..kvm.vm import Vm
@@ -80,6 +81,8 @@ class MicrovmConfig:
     append: str = ""
     cpu_features: dict = dataclasses.field(default_factory=dict)
     debug_exit: tuple | None = None     # (iobase, iosize)
+    #: VirtioDevice backends for the slots, from slot 0 (no -device makes them yet)
+    virtio: tuple = ()
 
 
 class Events:
@@ -96,7 +99,7 @@ class Events:
 
 
 class Microvm:
-    def __init__(self, config, *, kvm, serial, debugcons=(), io_lock, events):
+    def __init__(self, config, *, kvm, serial, debugcons=(), io_lock, events, mainloop=None):
         if config.ram_size < MIN_RAM:
             raise PyvirtError(f"-m {config.ram_size // MiB}M: the microvm machine needs at "
                               f"least {MIN_RAM // MiB} MiB of RAM")
@@ -108,6 +111,9 @@ class Microvm:
         self.kvm = kvm
         self.io_lock = io_lock
         self.events = events
+        #: Watches the doorbell eventfds of virtio queues.
+        self.mainloop = mainloop
+        self._doorbells = []
         self.supported_cpuid = kvm.supported_cpuid()
         self.vm = None
         self.threads = None
@@ -167,7 +173,11 @@ class Microvm:
             self._port(iobase, IsaDebugExit(self.events.exit, iosize))
         self.fw_cfg = FwCfg(None)
         self._port(FW_CFG_PORT, self.fw_cfg)
-        self.virtio = [VirtioMMIO(self._irq(VIRTIO_IRQ_BASE + i)) for i in range(VIRTIO_COUNT)]
+        if len(self.config.virtio) > VIRTIO_COUNT:
+            raise PyvirtError(f"the microvm machine has {VIRTIO_COUNT} virtio-mmio slots")
+        backends = list(self.config.virtio) + [None] * (VIRTIO_COUNT - len(self.config.virtio))
+        self.virtio = [VirtioMMIO(self._irq(VIRTIO_IRQ_BASE + i), backend)
+                       for i, backend in enumerate(backends)]
         for i, slot in enumerate(self.virtio):
             self.root.add_subregion(VIRTIO_BASE + i * MMIO_SIZE,
                                     MemoryRegion.io(f"virtio-mmio.{i}", slot, MMIO_SIZE))
@@ -196,7 +206,7 @@ class Microvm:
             data = read_file(cfg.initrd, "initrd")
             initrd = ((min(cfg.ram_size, LOWMEM_LIMIT) - len(data)) & ~0xFFF, data)
         pieces = firmware_boot_pieces(read_file(cfg.kernel, "kernel"), cfg.kernel,
-                                      cfg.append.encode() + b"\0", initrd)
+                                      self.kernel_cmdline(), initrd)
         for name, (addr, data) in pieces.items():
             key_addr, key_size, key_data = FW_CFG_KEYS[name]
             fw.add_u32(key_addr, addr)
@@ -231,8 +241,35 @@ class Microvm:
             vcpu.set_msrs(boot.reset_msrs())
         if self.bios is None:
             self._boot_kernel(vcpus[0])
+        self._ring_doorbells_in_kernel(vm)
         self.threads = VcpuThreads(vcpus, self.ports, self.memory, self.io_lock, self._vcpu_exit)
         self.threads.start()
+
+    def _ring_doorbells_in_kernel(self, vm):
+        """A QueueNotify write signals an eventfd in the kernel (no exit to us);
+        the main loop hands it to the device."""
+        for i, slot in enumerate(self.virtio):
+            queues = slot.backend.num_queues if slot.backend is not None else 0
+            for queue in range(queues):
+                fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+                self._doorbells.append(fd)
+                vm.ioeventfd(fd, VIRTIO_BASE + i * MMIO_SIZE + QUEUE_NOTIFY, 4, datamatch=queue)
+                self.mainloop.add_reader(fd, functools.partial(self._doorbell, fd, slot, queue))
+
+    @staticmethod
+    def _doorbell(fd, slot, queue):
+        try:
+            os.eventfd_read(fd)         # however many rings since the last look
+        except BlockingIOError:
+            return
+        slot.write(QUEUE_NOTIFY, 4, queue)
+
+    def kernel_cmdline(self):
+        """-append plus the virtio-mmio slots in use (QEMU's auto-kernel-cmdline), NUL-terminated."""
+        slots = "".join(f" virtio_mmio.device={MMIO_SIZE}@{VIRTIO_BASE + i * MMIO_SIZE:#x}:"
+                        f"{VIRTIO_IRQ_BASE + i}"
+                        for i, slot in enumerate(self.virtio) if slot.backend is not None)
+        return (self.config.append + slots).encode() + b"\0"
 
     def kick(self):
         """Ask every vCPU thread to stop soon (from any thread, even a vCPU's)."""
@@ -248,7 +285,7 @@ class Microvm:
         from ..loader.elf import is_elf
         cfg = self.config
         kernel = read_file(cfg.kernel, "kernel")
-        cmdline = cfg.append.encode() + b"\0"
+        cmdline = self.kernel_cmdline()
         if len(cmdline) > boot.CMDLINE_MAX:
             raise PyvirtError(f"-append: command line longer than {boot.CMDLINE_MAX} bytes")
         initrd = None
@@ -284,6 +321,10 @@ class Microvm:
             for vcpu in self.threads.vcpus:
                 vcpu.close()
             self.threads = None
+        for fd in self._doorbells:
+            self.mainloop.remove_reader(fd)
+            os.close(fd)
+        self._doorbells = []
         if self.vm is not None:
             for line in self.irqs.values():
                 line.connect(None)
