@@ -15,6 +15,18 @@ def listing(title, items):
     return "\n".join([title] + [f"{k:<20} {v}" for k, v in items.items()])
 
 
+def select_machine(opts, machines, default):
+    """``-machine``: (type, its other properties); ``help`` lists ``machines`` and exits."""
+    props = dict(opts.machine or {})
+    mtype = props.pop("type", default)
+    if mtype == "help":
+        print(listing("Supported machines are:", machines))
+        raise SystemExit(0)
+    if mtype not in machines:
+        raise PyvirtError(f"unsupported machine type '{mtype}' (use -machine help to list)")
+    return mtype, props
+
+
 def run_front_end(prog, accepted, make_session, print_stats=None, argv=None):
     """Parse ``argv`` (default: sys.argv), run ``make_session(opts)``, return the exit status.
 

@@ -21,7 +21,7 @@ from ..machine.riscv_virt import RiscvVirt, VirtConfig
 from ..target.riscv.disas import Disassembler
 from ..tcg.engines import DEFAULT_ENGINE, ENGINES
 from ..tcg.rr import RoundRobin
-from .frontend import listing, run_front_end
+from .frontend import listing, run_front_end, select_machine
 
 PROG = "pyvirt-system-riscv64"
 MiB = 1 << 20
@@ -36,13 +36,7 @@ CPUS = ("rv64",)
 
 
 def _config(opts):
-    machine = dict(opts.machine or {})
-    mtype = machine.pop("type", "virt")
-    if mtype == "help":
-        print(listing("Supported machines are:", MACHINES))
-        raise SystemExit(0)
-    if mtype not in MACHINES:
-        raise PyvirtError(f"unsupported machine type '{mtype}' (use -machine help to list)")
+    _, machine = select_machine(opts, MACHINES, "virt")
     dumpdtb = machine.pop("dumpdtb", None)
     if machine:
         raise PyvirtError(f"-machine: property '{next(iter(machine))}' not found")

@@ -21,7 +21,7 @@ from ..kvm.system import Kvm
 from ..kvm.vcpu import install_kick_handler
 from ..machine.x86_microvm import DEBUGCON_PORT, Events, Microvm, MicrovmConfig, bios_path
 from ..target.x86.cpuid import MODELS as CPU_MODELS, parse_cpu
-from .frontend import listing, run_front_end
+from .frontend import listing, run_front_end, select_machine
 
 PROG = "pyvirt-system-x86_64"
 MiB = 1 << 20
@@ -46,13 +46,7 @@ def _number(driver, dev, key, default):
 
 
 def _config(opts):
-    machine = dict(opts.machine or {})
-    mtype = machine.pop("type", "microvm")
-    if mtype == "help":
-        print(listing("Supported machines are:", MACHINES))
-        raise SystemExit(0)
-    if mtype not in MACHINES:
-        raise PyvirtError(f"unsupported machine type '{mtype}' (use -machine help to list)")
+    _, machine = select_machine(opts, MACHINES, "microvm")
     if machine:
         raise PyvirtError(f"-machine: property '{next(iter(machine))}' not supported")
     for accel in opts.accels:
