@@ -16,7 +16,8 @@ Shared code at the start of the buffer (``emit_runtime``):
 
 A block leaves through ``goto_tb``/``exit_tb``: the budget (``BUDGET``)
 loses the instructions the block retired, and it returns to Python when
-the budget is used up, an interrupt is pending (``mip & mie``) or
+the budget is used up, an interrupt is pending that would be taken
+(``mip & IRQ_MASK``, kept by the engine) or
 ``EXIT_REQUEST`` is set; else it goes on directly.  A ``goto_tb`` jumps
 through a patchable ``jmp rel32`` that first points at a stub doing the
 lookup (which records the jump in ``PATCH``) and that the engine then
@@ -34,12 +35,12 @@ rest of the block is not run from stale code.
 
 import itertools
 
-from ...target.riscv.hart import MIE, MIP
+from ...target.riscv.hart import MIP
 from ...tcg.ops import COND_EQ, COND_GE, COND_GEU, COND_LT, COND_LTU, COND_NE, Const, Glob, Temp
 from .asm import (R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP,
                   Asm, Mem, as_i32)
-from .context import (ARGS, BUDGET, CALLBACK, EXIT_PC, EXIT_REQUEST, JC, JC_SIZE, MAX_ARGS,
-                      MAX_TEMPS, PATCH, RET, STOP, TEMPS, TLB_R, TLB_SIZE, TLB_W)
+from .context import (ARGS, BUDGET, CALLBACK, EXIT_PC, EXIT_REQUEST, IRQ_MASK, JC, JC_SIZE,
+                      MAX_ARGS, MAX_TEMPS, PATCH, RET, STOP, TEMPS, TLB_R, TLB_SIZE, TLB_W)
 
 # Why generated code returned to Python.
 EXIT_CHAIN = 0       # budget, interrupt or exit request: continue at EXIT_PC
@@ -594,7 +595,7 @@ class CodeGen:
         a.alu_imm("sub", ctx(BUDGET), self.index + 1)
         self.jcc_later("le", leave)
         a.mov(RCX, Mem(RBP, 8 * MIP))
-        a.test(RCX, Mem(RBP, 8 * MIE))
+        a.test(RCX, ctx(IRQ_MASK))
         self.jcc_later("ne", leave)
         a.alu_imm("cmp", ctx(EXIT_REQUEST), 0)
         self.jcc_later("ne", leave)

@@ -17,6 +17,7 @@ STOP = 2            # tb id << 8 | instruction index, at a call into Python
 EXIT_REQUEST = 3    # nonzero: leave at the next block boundary (code was written...)
 CALLBACK = 4        # address of the Python callback
 PATCH = 5           # buffer offset of the jump to patch to the next block, or 0
+IRQ_MASK = 6        # the mip bits that would be taken now (``irq_mask``)
 ARGS = 8            # arguments of a call into Python
 MAX_ARGS = 8
 RET = ARGS + MAX_ARGS

@@ -22,14 +22,14 @@ import ctypes
 import mmap
 
 from ...errors import PyvirtError
-from ...target.riscv.cpu_bits import M_MASK
+from ...target.riscv.cpu_bits import M_MASK, MSTATUS_MIE, MSTATUS_SIE, PRV_M, PRV_S
 from ..pygen import PythonEngine
 from ..pygen.engine import HOT_AFTER
 from ..pygen.pygen import LOADS, STORES
 from .asm import Asm, rel32
 from .codegen import EXIT_LOOKUP, EXIT_RAISED, EXIT_SMC, CodeGen, Slots, emit_runtime
-from .context import ARGS, BUDGET, CALLBACK, EXIT_PC, EXIT_REQUEST, PATCH, RET, STOP, TLB_R, \
-    TLB_W, Context
+from .context import ARGS, BUDGET, CALLBACK, EXIT_PC, EXIT_REQUEST, IRQ_MASK, PATCH, RET, STOP, \
+    TLB_R, TLB_W, Context
 
 MiB = 1 << 20
 #: Default code buffer size (QEMU's default tb-size is larger, but its blocks
@@ -43,6 +43,18 @@ ENTER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.
 CALLBACK_TYPE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)
 LOAD_HELPERS = {v: k for k, v in LOADS.items()}
 STORE_HELPERS = {v: k for k, v in STORES.items()}
+
+
+def irq_mask(st):
+    """The ``mip`` bits that would be taken as interrupts in this state (as
+    ``Hart.pending_interrupt``): native code leaves for them only, not for
+    one pending but masked (a kernel with interrupts off)."""
+    deleg = st.mideleg
+    priv = st.priv
+    ms = st.mstatus
+    m = ~deleg if priv < PRV_M or ms & MSTATUS_MIE else 0
+    s = deleg if priv < PRV_S or (priv == PRV_S and ms & MSTATUS_SIE) else 0
+    return (m | s) & st.mie & M_MASK
 
 
 class CodeBuffer:
@@ -240,6 +252,7 @@ class NativeEngine(PythonEngine):
         enter = self._enter
         blocks = self.blocks
         stop = self.stop
+        st = self.hart.state
 
         def run_native(left):
             if self.stale:
@@ -253,6 +266,7 @@ class NativeEngine(PythonEngine):
             self.pending = None
             w[BUDGET] = left
             w[EXIT_REQUEST] = 0
+            w[IRQ_MASK] = irq_mask(st)
             reason = enter(ctx, state, address)
             n = (left - w[BUDGET]) & M_MASK     # the budget may have gone negative
             if reason <= EXIT_LOOKUP:
@@ -315,6 +329,8 @@ class NativeEngine(PythonEngine):
         w = self.ctx.words
         first = ARGS
 
+        st = self.hart.state
+
         def call():
             args = w[first:first + nin].tolist()
             for pos, value in cargs:
@@ -322,4 +338,5 @@ class NativeEngine(PythonEngine):
             result = fn(*args)
             if nout:
                 w[RET] = result & M_MASK
+            w[IRQ_MASK] = irq_mask(st)      # privilege, enables, delegation may change
         return call
