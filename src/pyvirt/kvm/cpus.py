@@ -30,7 +30,7 @@ class VcpuThreads:
             exit_ = vcpu.run_loop(*self._args)
         except Exception as err:   # noqa: BLE001 - reported by the machine, not a traceback
             exit_ = VcpuExit(abi.KVM_EXIT_UNKNOWN, err)
-        if exit_.reason != abi.KVM_EXIT_INTR or not vcpu.stop_requested:
+        if exit_.reason != abi.KVM_EXIT_INTR:     # INTR: we were asked to stop
             self._on_exit(vcpu, exit_)
 
     def stop(self):
