@@ -161,17 +161,18 @@ class NativeEngine(PythonEngine):
     def _drop_chains(self):
         """Forget every jump to a block (they may lead to code no longer valid).
 
-        The jumps are unpatched at the next entry, from the vCPU thread:
-        this may run on another one (DMA) while native code runs, which
-        then leaves at its next block boundary (EXIT_REQUEST).
+        The jump cache is emptied and the jumps unpatched at the next entry,
+        from the vCPU thread: this may run on another one (DMA) while native
+        code runs, which then leaves at its next block boundary
+        (EXIT_REQUEST is checked before every jump to another block).
         """
         self.ctx.words[EXIT_REQUEST] = 1
-        self.ctx.flush_jumps()
         self.pending = None
         self.stale = True
 
     def _unpatch(self):
         self.stale = False
+        self.ctx.flush_jumps()
         for site in self.chained:
             self.buf.patch_jump(site, self.stubs[site])
         self.chained.clear()
