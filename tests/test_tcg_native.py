@@ -288,3 +288,31 @@ def test_tb_size_option():
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
     assert bad.stderr.strip().endswith("-accel tcg,tb-size=lots: expected a size in MiB")
+
+
+class _Log:
+    def __init__(self, *items):
+        self.items = items
+        self.lines = []
+
+    def enabled(self, item):
+        return item in self.items
+
+    def write(self, text):
+        self.lines.append(text)
+
+
+def test_out_asm_disassembles_the_host_code():
+    """``-d out_asm``: each block's x86-64 code, disassembled with capstone."""
+    log = _Log("out_asm")
+    words = [enc("addi", rd=5, rs1=5, imm=1), enc("bne", rs1=5, rs2=6, imm=-4), enc("jal", imm=0)]
+    board = Board(functools.partial(NativeEngine, hot_after=1, log=log))
+    board.machine.bus.write_bytes(DRAM_BASE, struct.pack("<3I", *words))
+    board.words[PC] = DRAM_BASE
+    board.words[6] = 3
+    while board.words[PC] != DRAM_BASE + 8:
+        board.engine.run(100)
+    text = "\n".join(log.lines)
+    assert text.startswith("OUT: [size=")
+    assert "add      r12, 1" in text or "add      qword ptr [rbp + 0x28], 1" in text
+    assert "jne" in text and "call     qword ptr [rbx + 0x20]" not in text.split("OUT:")[1]
