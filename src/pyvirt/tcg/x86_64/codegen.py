@@ -36,7 +36,8 @@ rest of the block is not run from stale code.
 import itertools
 
 from ...target.riscv.hart import MIP
-from ...tcg.ops import COND_EQ, COND_GE, COND_GEU, COND_LT, COND_LTU, COND_NE, Const, Glob, Temp
+from ...tcg.ops import (COND_EQ, COND_GE, COND_GEU, COND_LT, COND_LTU, COND_NE, OPDEFS, Const,
+                        Glob, Temp)
 from .asm import (R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP,
                   Asm, Mem, as_i32)
 from .context import (ARGS, BUDGET, CALLBACK, EXIT_PC, EXIT_REQUEST, IRQ_MASK, JC, JC_SIZE,
@@ -250,6 +251,17 @@ class CodeGen:
             for v in op.ins:
                 if isinstance(v, Temp):
                     uses[v] = uses.get(v, 0) + 1
+        # Labels one brcond jumps to and nothing falls into (a side exit's skip).
+        refs = {}
+        for op in ops:
+            if op.opc in ("brcond", "br"):
+                refs[op.consts[-1]] = refs.get(op.consts[-1], 0) + 1
+        conditional = {op.consts[1] for op in ops if op.opc == "brcond"}
+        self.sole_entry = {
+            op.consts[0] for prev, op in zip(ops, ops[1:])
+            if op.opc == "set_label" and OPDEFS[prev.opc].ends_bb and refs.get(op.consts[0]) == 1
+            and op.consts[0] in conditional}
+        self.carried = {}
         for i, op in enumerate(ops):
             self.forward = None
             self.in_rax, self.handed = self.handed, None
@@ -481,7 +493,11 @@ class CodeGen:
     def op_brcond(self, op):
         (x, y), (cond, label) = op.ins, op.consts
         self._compare(x, y)
-        self.write_back()            # (moves keep the flags)
+        if label in self.sole_entry and label.n not in self.labels:     # a forward jump
+            # The label is reached from here only: the cache goes along.
+            self.carried[label] = (dict(self.reg_of), dict(self.val_of), set(self.dirty))
+        else:
+            self.write_back()            # (moves keep the flags)
         self.jump_to_label(label, CC[cond])
 
     def op_br(self, op):
@@ -489,9 +505,14 @@ class CodeGen:
         self.jump_to_label(op.consts[0])
 
     def op_set_label(self, op):
-        # Paths meet: memory is what they agree on.
-        self.forget()
-        self.labels[op.consts[0].n] = self.a.here()
+        label = op.consts[0]
+        carried = self.carried.pop(label, None)
+        if carried is None:
+            # Paths meet: memory is what they agree on.
+            self.forget()
+        else:
+            self.reg_of, self.val_of, self.dirty = carried
+        self.labels[label.n] = self.a.here()
 
     # ---- guest memory -----------------------------------------------------------------------
     def _tlb_lookup(self, table, size):
