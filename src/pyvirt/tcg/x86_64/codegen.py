@@ -137,6 +137,7 @@ class BlockCode:
         self.code = code
         self.pcs = pcs            # guest pc of each instruction, by index
         self.exits = exits        # (buffer offset of a patchable rel32, its stub's offset)
+        self.offset = None        # where the engine put it in the code buffer
 
 
 class CodeGen:
