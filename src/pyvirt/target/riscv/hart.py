@@ -114,7 +114,10 @@ class Hart:
         self.tlb_r = {}
         self.tlb_w = {}
         self._pmp_rules = None
-        self.tlb_has_superpages = False
+        #: (page shift, superpage number) -> virtual 4 KiB pages translated
+        #: through that superpage: sfence.vma of one address in it must drop
+        #: them all, since the TLBs hold a superpage as many 4 KiB entries.
+        self.superpage_vpns = {}
         #: Engines register fn(vpn=None) to drop their fetch-side caches: all of
         #: them, or only virtual page ``vpn``.
         self.tlb_flush_listeners = []
@@ -161,21 +164,23 @@ class Hart:
     def flush_tlb(self):
         self.tlb_r.clear()
         self.tlb_w.clear()
-        self.tlb_has_superpages = False
+        self.superpage_vpns.clear()
         for fn in self.tlb_flush_listeners:
             fn()
 
     def flush_tlb_page(self, vpn):
-        """sfence.vma of one address: drop that virtual page everywhere.
-
-        Only valid while every cached translation is a 4 KiB page (a
-        superpage is cached as many 4 KiB entries that one address does
-        not name); otherwise callers flush everything.
-        """
-        self.tlb_r.pop(vpn, None)
-        self.tlb_w.pop(vpn, None)
-        for fn in self.tlb_flush_listeners:
-            fn(vpn)
+        """sfence.vma of one address: drop that virtual page everywhere, and
+        every page cached from a superpage that holds it."""
+        vpns = [vpn]
+        if self.superpage_vpns:
+            va = vpn << 12
+            for shift in mmu.SUPERPAGE_SHIFTS:
+                vpns += self.superpage_vpns.pop((shift, va >> shift), ())
+        for v in vpns:
+            self.tlb_r.pop(v, None)
+            self.tlb_w.pop(v, None)
+            for fn in self.tlb_flush_listeners:
+                fn(v)
 
     def access_priv(self, access):
         """The privilege a memory access is checked at (mstatus.MPRV applies to data)."""
@@ -219,7 +224,7 @@ class Hart:
         except mmu.WalkAccessFault:
             raise Trap(ACCESS_FAULT[access], va) from None
         if page_shift > 12:
-            self.tlb_has_superpages = True
+            self.superpage_vpns.setdefault((page_shift, va >> page_shift), set()).add(va >> 12)
         return pa
 
     def _read_pte(self, addr):
@@ -582,7 +587,7 @@ class Hart:
         st = self.state
         if st.priv == PRV_U or (st.priv == PRV_S and st.mstatus & MSTATUS_TVM):
             raise Trap(EXC_ILLEGAL_INSN, insn)
-        if rs1 and not self.tlb_has_superpages:
+        if rs1:
             self.flush_tlb_page(va >> 12)
         else:
             self.flush_tlb()

@@ -17,6 +17,8 @@ PTE_RESERVED = ((1 << 64) - 1) ^ ((1 << 54) - 1)     # bits 63..54: Svpbmt/Svnap
 
 LEVELS = {SATP_MODE_SV39: 3, SATP_MODE_SV48: 4}
 PAGE_SHIFT = 12
+#: Page shifts of the superpages a walk can end in (megapage, gigapage, terapage).
+SUPERPAGE_SHIFTS = tuple(PAGE_SHIFT + 9 * level for level in range(1, max(LEVELS.values())))
 
 
 class PageFault(Exception):

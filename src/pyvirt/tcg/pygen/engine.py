@@ -78,6 +78,7 @@ class PythonEngine:
         self.heat = {}          # (pc, pa) -> times reached while cold
         self.cold = Interpreter(hart, log, disas) if hot_after > 1 else None
         self.jump = {}          # virtual pc -> block function, valid under the current TLB
+        self.jump_pages = {}    # virtual page -> pcs it has in ``jump``
         self.xlate = {}         # virtual page -> physical page, for fetch
         #: [retired, pc] of the instruction that raised, written by blocks.
         self.stop = [0, 0]
@@ -105,11 +106,17 @@ class PythonEngine:
 
     # ---- the block cache -------------------------------------------------------
     def _flush_fetch(self, vpn=None):
-        self.jump.clear()
         if vpn is None:
+            self.jump.clear()
+            self.jump_pages.clear()
             self.xlate.clear()
-        else:
-            self.xlate.pop(vpn, None)
+            return
+        # sfence.vma of one page (Linux: every few thousand instructions in
+        # its early boot) drops only that page's lookups.
+        jump = self.jump
+        for pc in self.jump_pages.pop(vpn, ()):
+            jump.pop(pc, None)
+        self.xlate.pop(vpn, None)
 
     def _invalidate(self, ppn):
         jump = self.jump
@@ -136,10 +143,11 @@ class PythonEngine:
                 return self._one_insn(pc)
             if self.cache.full():
                 self.cache.flush()
-                self.jump.clear()
+                self._flush_fetch()
             self.cache.add(tb)
             self.hart.code_pages.mark(tb.page)
         self.jump[pc] = tb.fn
+        self.jump_pages.setdefault(vpn, []).append(pc)
         return tb.fn
 
     def _still_cold(self, key):

@@ -18,10 +18,12 @@ A block leaves through ``goto_tb``/``exit_tb``: the budget (``BUDGET``)
 loses the instructions the block retired, and it returns to Python when
 the budget is used up, an interrupt is pending that would be taken
 (``mip & IRQ_MASK``, kept by the engine) or
-``EXIT_REQUEST`` is set; else it goes on directly.  A ``goto_tb`` jumps
-through a patchable ``jmp rel32`` that first points at a stub doing the
-lookup (which records the jump in ``PATCH``) and that the engine then
-points straight at the target block (QEMU's goto_tb chaining).
+``EXIT_REQUEST`` is set; else it goes on directly.  A ``goto_tb`` within
+the block's virtual page jumps through a patchable ``jmp rel32`` that
+first points at a stub doing the lookup (which records the jump in
+``PATCH``) and that the engine then points straight at the target block
+(QEMU's goto_tb chaining); one to another page always looks up, so TLB
+flushes only need to drop lookups, never chains (QEMU's rule too).
 
 Loads and stores inline the TLB hit path; a miss, and every helper
 ``call``, calls back into Python (``CALLBACK(slot)``) after recording the
@@ -631,6 +633,11 @@ class CodeGen:
             a.jmp(self.rt.leave)
         self.store_words(self.dirty_words(globs_only=True))
         self._chain_checks(self.later(leave))
+        if target >> 12 != self.block.pc >> 12:
+            # Another virtual page: always through the jump cache, which TLB
+            # flushes keep right; a patched jump would outlive its mapping.
+            self._lookup_stub(0, target)
+            return
         at = a.jmp()
         site = a.base + at
         stub = self.later(lambda: self._lookup_stub(site, target))
@@ -638,6 +645,8 @@ class CodeGen:
         self.exits.append((site, stub))
 
     def _lookup_stub(self, site, target):
+        """Jump to ``target`` through the jump cache; on a miss the engine
+        patches the jump at ``site`` (0: none) to the block it finds."""
         a = self.a
         a.mov_imm(ctx(PATCH), site)
         a.mov_imm(RAX, target)

@@ -46,6 +46,7 @@ class Context:
         self.buf = (ctypes.c_uint64 * WORDS)()
         self.address = ctypes.addressof(self.buf)
         self.words = memoryview(self.buf).cast("B").cast("Q")
+        self.jump_pages = {}        # virtual page -> jump cache words set for its pcs
         self.flush_tlb()
         self.flush_jumps()
 
@@ -73,8 +74,17 @@ class Context:
 
     def flush_jumps(self):
         self._fill(JC, JC_SIZE)
+        self.jump_pages.clear()
+
+    def flush_jumps_page(self, vpn):
+        """Drop the jump cache entries of pcs in virtual page ``vpn``."""
+        words = self.words
+        for i in self.jump_pages.pop(vpn, ()):
+            if words[i] >> 12 == vpn:       # not since taken by another page's pc
+                words[i] = INVALID
 
     def set_jump(self, pc, address):
         i = JC + 2 * ((pc >> 1) & (JC_SIZE - 1))
         self.words[i] = pc
         self.words[i + 1] = address
+        self.jump_pages.setdefault(pc >> 12, []).append(i)

@@ -147,12 +147,17 @@ class NativeEngine(PythonEngine):
 
     # ---- keeping native caches with the hart's ----------------------------------------
     def _flush_fetch(self, vpn=None):
+        """The hart's TLB was flushed (all, or one virtual page): so are the
+        lookups by virtual pc.  Chains stay: a block chains only to blocks
+        of its own virtual page (``codegen``), so a chain is reached only
+        through a lookup of that page made under its current mapping."""
         super()._flush_fetch(vpn)
         if vpn is None:
             self.ctx.flush_tlb()
+            self.ctx.flush_jumps()
         else:
             self.ctx.flush_tlb_page(vpn)
-        self._drop_chains()
+            self.ctx.flush_jumps_page(vpn)
 
     def _invalidate(self, ppn):
         super()._invalidate(ppn)
