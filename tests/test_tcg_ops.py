@@ -27,7 +27,7 @@ from pyvirt.tcg.ops import OPDEFS, Const, Glob, Label, Op, OpBlock, Temp
 from pyvirt.tcg.optimize import optimize
 from pyvirt.tcg.pygen import PythonEngine
 from test_tcg_python import (
-    DRAM_BASE, LOOP_REG, SCRATCH, SCRATCH_REG, Board, Interpreter, _stuck, branch, enc, flat_body,
+    DRAM_BASE, LOOP_REG, SCRATCH, SCRATCH_REG, Board, Interpreter, branch, enc, flat_body,
     lockstep, program, reg_values,
 )
 
@@ -262,7 +262,7 @@ def run_both_ways(words, values, regs=None, ram_window=(0x10000, 0x11000)):
         ref, dut = boards(words, regs, engine)
         for b in (ref, dut):
             b.hart.state.mtvec = end
-        lockstep(ref, dut, 5000, until=_stuck, ram_window=ram_window, budget=BUDGET)
+        lockstep(ref, dut, 5000, until=Board.stuck, ram_window=ram_window, budget=BUDGET)
         assert dut.hart.waiting and dut.words[PC] == end + 4
 
 

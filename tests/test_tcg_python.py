@@ -1,7 +1,8 @@
 """The python TCG engine (``-accel tcg,engine=python``) against the interpreter.
 
-* The ISA guest programs of tests/test_isa.py pass under the engine.
-* Lockstep: the interpreter and the engine run two machines built from the
+(tests/test_isa.py runs the ISA guest programs under every engine.)
+
+* Lockstep (``pyvirt.tcg.lockstep``): the interpreter and the engine run two machines built from the
   same program, block by block: after each block of the engine the
   interpreter is advanced to the same retired-instruction count, and the
   whole architectural state (x, f, pc, privilege, CSRs, reservation) must
@@ -11,33 +12,23 @@
   self-modifying code and faults in the middle of a block.
 """
 
-import ctypes
 import functools
 import struct
-import sys
-import threading
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from guestbuild import PYVIRT_MODULE, Runner, build_program, program_names, toolchain_missing
-from pyvirt.chardev import chardev_from_spec
-from pyvirt.core.clock import VirtualClock
-from pyvirt.core.mainloop import MainLoop
+from guestbuild import build_program, program_names, toolchain_missing
 from pyvirt.hw.misc import sifive_test
-from pyvirt.machine.riscv_virt import DRAM_BASE, RiscvVirt, VirtConfig
+from pyvirt.machine.riscv_virt import DRAM_BASE, VirtConfig
 from pyvirt.target.riscv.decode import TABLE
 from pyvirt.target.riscv.interp import Interpreter
-from pyvirt.target.riscv.state import PC, RiscvState, X0_SINK, word_index
+from pyvirt.target.riscv.state import PC
+from pyvirt.tcg.lockstep import Board, lockstep
 from pyvirt.tcg.pygen import PythonEngine
 from pyvirt.tcg.pygen.tb import TBCache
 
 MiB = 1 << 20
-PYTHON_ENGINE = Runner("pyvirt-python",
-                       (sys.executable, "-m", PYVIRT_MODULE, "-accel", "tcg,engine=python"),
-                       timeout=600)
-ICOUNT_SHIFT = 3            # the lockstep machines' clock: 8 ns per instruction
-MINSTRET = word_index("minstret")
 #: The engine compiling every block the first time (no interpreted cold code),
 #: so that lockstep runs compare generated code with the interpreter.
 COMPILED = functools.partial(PythonEngine, hot_after=1)
@@ -54,145 +45,9 @@ def _skip_without_toolchain():
         pytest.skip(reason)
 
 
-# ---- the ISA programs ---------------------------------------------------------
-@pytest.mark.parametrize("program", program_names())
-def test_isa_program(program):
-    _skip_without_toolchain()
-    result = PYTHON_ENGINE.run(build_program(program))
-    assert result.passed, f"{program} exited {result.returncode}; output:\n{result.output}"
-
-
-# ---- lockstep -----------------------------------------------------------------
-class Board:
-    """One virt machine with one hart and one engine, driven by hand.
-
-    Its clock counts instructions (``-icount``), from the hart's minstret,
-    so both machines of a lockstep run see the same time and interrupts,
-    and device accesses take the engines' exact-count path (EXIT_IO).
-    """
-
-    def __init__(self, engine_class, kernel=None):
-        self.clock = VirtualClock(icount_shift=ICOUNT_SHIFT)
-        self.finished = None
-        lock = threading.RLock()
-        serial = chardev_from_spec("null", MainLoop(self.clock, lock))
-        self.machine = RiscvVirt(VirtConfig(ram_size=16 * MiB, kernel=kernel and str(kernel)),
-                                 clock=self.clock, serial=serial, io_lock=lock,
-                                 shutdown=self._shutdown)
-        self.machine.boot()
-        self.hart = self.machine.harts[0]
-        self.clock.icount_source = lambda: self.hart.state.minstret
-        self.engine = engine_class(self.hart)
-
-    def _shutdown(self, kind, code):
-        self.finished = (kind, code)
-
-    @property
-    def words(self):
-        return self.hart.words
-
-    @property
-    def minstret(self):
-        return self.hart.words[MINSTRET]
-
-    def state(self):
-        w = self.hart.words.tolist()
-        w[X0_SINK] = 0          # scratch for writes to x0, not architectural
-        return w
-
-    def ram(self, lo=0, hi=None):
-        return bytes(self.machine.ram.view[lo:hi])
-
-
-def _field_names():
-    """The name of each 64-bit word of the state, for divergence reports."""
-    names = []
-    for name, ctype in RiscvState._fields_:
-        n = max(1, ctypes.sizeof(ctype) // 8)
-        names += [f"{name}[{i}]" for i in range(n)] if n > 1 else [name]
-    return names
-
-
-FIELD_NAMES = _field_names()
-
-
-def describe_divergence(ref, dut, what):
-    a, b = ref.state(), dut.state()
-    lines = [f"state diverged {what}:"]
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            lines.append(f"  {FIELD_NAMES[i]:<12} interp={x:#018x} python={y:#018x}")
-    lines.append(f"  interp pc={a[PC]:#x}  python pc={b[PC]:#x}")
-    return "\n".join(lines)
-
-
-def ram_divergence(ref, dut):
-    a, b = ref.ram(), dut.ram()
-    if a == b:
-        return None
-    pages = [p for p in range(0, len(a), 4096) if a[p:p + 4096] != b[p:p + 4096]]
-    return "RAM differs in pages at " + ", ".join(f"{DRAM_BASE + p:#x}" for p in pages[:8])
-
-
-def lockstep(ref, dut, max_insns, until=None, check_ram_every=512, ram_window=None, budget=1):
-    """Run ``dut`` block by block and ``ref`` to the same point; fail on the first
-    difference.  Stops at the finisher, ``until(dut)``, or after about ``max_insns``.
-    ``budget``: instructions the engine may run per step (above 1, loops
-    inside a block go round more than once before they are compared).
-
-    The interpreter is stepped one instruction (or trap) at a time until its
-    state equals the engine's, or it is at the same instruction count and
-    pc, where a difference is a divergence.  Stepping makes every
-    access of the interpreter see the exact count, so it runs without the
-    EXIT_IO detour that the engine takes.
-    """
-    ref.hart.io_sync = False
-    blocks = 0
-    executed = 0
-    while dut.finished is None and executed < max_insns and not (until and until(dut)):
-        before = dut.words[PC]
-        n = dut.engine.run(budget)
-        executed += n
-        want = dut.state()
-        for _ in range(2 * n + 4):         # a counter read takes two steps (retry)
-            have = ref.state()
-            if have == want or (have[MINSTRET] == want[MINSTRET] and have[PC] == want[PC]):
-                break
-            ref.engine.run(1)
-        what = f"after the block at {before:#x} ({executed} instructions in)"
-        assert ref.state() == want, describe_divergence(ref, dut, what)
-        assert ref.hart.waiting == dut.hart.waiting, f"wfi state differs {what}"
-        blocks += 1
-        if ram_window is not None:
-            assert ref.ram(*ram_window) == dut.ram(*ram_window), f"RAM differs {what}"
-        if blocks % check_ram_every == 0:
-            diff = ram_divergence(ref, dut)
-            assert diff is None, f"{diff} {what}"
-        _advance_time(ref, dut)
-    assert ref.finished == dut.finished
-    diff = ram_divergence(ref, dut)
-    assert diff is None, diff
-    return blocks
-
-
-def _advance_time(ref, dut):
-    """Fire due timers on both; when both wait in wfi, skip to the next deadline."""
-    for b in (ref, dut):
-        b.clock.run_expired()
-    if dut.hart.waiting and not (dut.hart.state.mip & dut.hart.state.mie):
-        deadline = dut.clock.next_deadline()
-        if deadline is None:
-            return
-        for b in (ref, dut):
-            b.clock.add_idle(deadline - b.clock.now_ns())
-            b.clock.run_expired()
-    for b in (ref, dut):
-        if b.hart.state.mip & b.hart.state.mie:
-            b.hart.waiting = False
-
-
-def _stuck(board):
-    return board.hart.waiting and not (board.hart.state.mip & board.hart.state.mie)
+# ---- lockstep (pyvirt.tcg.lockstep) ----------------------------------------------
+def board(engine, kernel=None):
+    return Board(engine, VirtConfig(ram_size=16 * MiB, kernel=kernel and str(kernel)))
 
 
 @pytest.mark.parametrize("engine", [COMPILED, PythonEngine, small_cache],
@@ -201,8 +56,8 @@ def _stuck(board):
 def test_lockstep_guest_program(program, engine):
     _skip_without_toolchain()
     elf = build_program(program)
-    ref, dut = Board(Interpreter, elf), Board(engine, elf)
-    lockstep(ref, dut, max_insns=3_000_000, until=_stuck)
+    ref, dut = board(Interpreter, elf), board(engine, elf)
+    lockstep(ref, dut, max_insns=3_000_000, until=Board.stuck)
     assert dut.finished is not None, f"{program} did not finish in lockstep"
     assert dut.finished[0] != sifive_test.FAIL, f"{program} failed: {dut.finished}"
 

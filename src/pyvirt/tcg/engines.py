@@ -15,5 +15,5 @@ ENGINES = {"interp": Interpreter, "python": PythonEngine}
 if platform.machine() in ("x86_64", "AMD64"):
     from .x86_64.engine import NativeEngine
     ENGINES["native"] = NativeEngine
-#: What ``-accel tcg`` without an engine runs.
-DEFAULT_ENGINE = "interp"
+#: What ``-accel tcg`` without an engine runs: the fastest the host has.
+DEFAULT_ENGINE = "native" if "native" in ENGINES else "python"

@@ -44,6 +44,7 @@ INTERRUPT_NAMES = {1: "S software", 3: "M software", 5: "S timer", 7: "M timer",
                    9: "S external", 11: "M external"}
 
 MIP, MIE = word_index("mip"), word_index("mie")
+_PTE = struct.Struct("<Q")
 
 
 def _div(a, b):
@@ -228,6 +229,9 @@ class Hart:
         return pa
 
     def _read_pte(self, addr):
+        # Page tables live in RAM: read it directly (a walk reads up to four).
+        if self.ram_base <= addr <= self.ram_end - 8:
+            return _PTE.unpack_from(self.ram.view, addr - self.ram_base)[0]
         try:
             return self.bus.read(addr, 8)
         except Unassigned:

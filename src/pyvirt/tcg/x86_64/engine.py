@@ -62,7 +62,9 @@ class CodeBuffer:
 
     def __init__(self, size):
         try:
-            self.mm = mmap.mmap(-1, size, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+            # Private: a forked emulator (user mode) translates into its own copy.
+            self.mm = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+                                prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
         except OSError as e:
             raise PyvirtError(f"native engine: cannot map {size >> 20} MiB of executable "
                               f"memory: {e}") from None
