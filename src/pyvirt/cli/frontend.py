@@ -27,6 +27,20 @@ def select_machine(opts, machines, default):
     return mtype, props
 
 
+def device_options(opts, devices):
+    """``-device``: (driver, its other properties) of each; ``help`` lists
+    ``devices`` and exits, a driver not in ``devices`` is an error."""
+    for dev in opts.devices:
+        dev = dict(dev)
+        driver = dev.pop("driver", None)
+        if driver == "help":
+            print(listing("Available devices:", devices))
+            raise SystemExit(0)
+        if driver not in devices:
+            raise PyvirtError(f"-device {driver}: '{driver}' is not a valid device model name")
+        yield driver, dev
+
+
 def run_front_end(prog, accepted, make_session, print_stats=None, argv=None):
     """Parse ``argv`` (default: sys.argv), run ``make_session(opts)``, return the exit status.
 

@@ -21,7 +21,7 @@ from ..machine.riscv_virt import RiscvVirt, VirtConfig
 from ..target.riscv.disas import Disassembler
 from ..tcg.engines import DEFAULT_ENGINE, ENGINES
 from ..tcg.rr import RoundRobin
-from .frontend import listing, run_front_end, select_machine
+from .frontend import device_options, run_front_end, select_machine
 
 PROG = "pyvirt-system-riscv64"
 MiB = 1 << 20
@@ -61,14 +61,7 @@ def _config(opts):
         if accel:
             raise PyvirtError(f"-accel tcg: property '{next(iter(accel))}' not found")
     loaders = []
-    for dev in opts.devices:
-        dev = dict(dev)
-        driver = dev.pop("driver", None)
-        if driver == "help":
-            print(listing("Available devices:", DEVICES))
-            raise SystemExit(0)
-        if driver != "loader":
-            raise PyvirtError(f"-device {driver}: '{driver}' is not a valid device model name")
+    for _, dev in device_options(opts, DEVICES):
         loaders.append(dev)
     for option in ("append", "initrd"):
         if getattr(opts, option) is not None and opts.kernel is None:

@@ -21,7 +21,7 @@ from ..kvm.system import Kvm
 from ..kvm.vcpu import install_kick_handler
 from ..machine.x86_microvm import DEBUGCON_PORT, Events, Microvm, MicrovmConfig, bios_path
 from ..target.x86.cpuid import MODELS as CPU_MODELS, parse_cpu
-from .frontend import listing, run_front_end, select_machine
+from .frontend import device_options, run_front_end, select_machine
 
 PROG = "pyvirt-system-x86_64"
 MiB = 1 << 20
@@ -61,20 +61,13 @@ def _config(opts):
         raise SystemExit(0)
     debug_exit = None
     debugcons = []      # (iobase, chardev id) of -device isa-debugcon
-    for dev in opts.devices:
-        dev = dict(dev)
-        driver = dev.pop("driver", None)
-        if driver == "help":
-            print(listing("Available devices:", DEVICES))
-            raise SystemExit(0)
+    for driver, dev in device_options(opts, DEVICES):
         if driver == "isa-debug-exit":
             debug_exit = (_number(driver, dev, "iobase", DEFAULT_IOBASE),
                           _number(driver, dev, "iosize", DEFAULT_IOSIZE))
-        elif driver == "isa-debugcon":
+        else:
             debugcons.append((_number(driver, dev, "iobase", DEBUGCON_DEFAULT_IOBASE),
                               dev.pop("chardev", None)))
-        else:
-            raise PyvirtError(f"-device {driver}: '{driver}' is not a valid device model name")
         if dev:
             raise PyvirtError(f"-device {driver}: property '{next(iter(dev))}' not found")
     for option in ("append", "initrd"):
