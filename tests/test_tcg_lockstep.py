@@ -11,7 +11,7 @@ import pytest
 
 from pyvirt.machine.riscv_virt import VirtConfig
 from pyvirt.tcg.engines import ENGINES
-from pyvirt.tcg.lockstep import REFERENCE, Board, Divergence, lockstep
+from pyvirt.cli.lockstep import REFERENCE, Board, Divergence, lockstep
 
 MiB = 1 << 20
 #: Instructions of the Linux boot run in lockstep (OpenSBI is the first
@@ -72,7 +72,7 @@ def test_checker_reports_first_divergence_with_both_states(linux_config):
 
 def test_command_line_checker(tmp_path):
     engine = ENGINES_UNDER_TEST[0]
-    result = subprocess.run([sys.executable, "-m", "pyvirt.tcg.lockstep", "--engine", engine,
+    result = subprocess.run([sys.executable, "-m", "pyvirt.cli.lockstep", "--engine", engine,
                              "-n", "200000", "--", "-kernel", str(tmp_path / "missing")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1

@@ -2,7 +2,7 @@
 
 (tests/test_isa.py runs the ISA guest programs under every engine.)
 
-* Lockstep (``pyvirt.tcg.lockstep``): the interpreter and the engine run two machines built from the
+* Lockstep (``pyvirt.cli.lockstep``): the interpreter and the engine run two machines built from the
   same program, block by block: after each block of the engine the
   interpreter is advanced to the same retired-instruction count, and the
   whole architectural state (x, f, pc, privilege, CSRs, reservation) must
@@ -24,7 +24,7 @@ from pyvirt.machine.riscv_virt import DRAM_BASE, VirtConfig
 from pyvirt.target.riscv.decode import TABLE
 from pyvirt.target.riscv.interp import Interpreter
 from pyvirt.target.riscv.state import PC
-from pyvirt.tcg.lockstep import Board, lockstep
+from pyvirt.cli.lockstep import Board, lockstep
 from pyvirt.tcg.pygen import PythonEngine
 from pyvirt.tcg.pygen.tb import TBCache
 
@@ -45,7 +45,7 @@ def _skip_without_toolchain():
         pytest.skip(reason)
 
 
-# ---- lockstep (pyvirt.tcg.lockstep) ----------------------------------------------
+# ---- lockstep (pyvirt.cli.lockstep) ----------------------------------------------
 def board(engine, kernel=None):
     return Board(engine, VirtConfig(ram_size=16 * MiB, kernel=kernel and str(kernel)))
 

@@ -1,5 +1,7 @@
 """Lockstep checker: run a TCG engine against the reference interpreter.
 
+A front end (it builds machines, which sit above the accelerators).
+
 Two ``virt`` machines are built from the same images, one run by the
 engine under test and one by ``interp``.  The engine runs one block at a
 time; the interpreter is then stepped to the same retired-instruction
@@ -11,7 +13,7 @@ accesses take the engines' exact-count path.
 
 The first divergence is reported with both states, field by field::
 
-    .venv/bin/python -m pyvirt.tcg.lockstep --engine native -n 20000000 \\
+    .venv/bin/python -m pyvirt.cli.lockstep --engine native -n 20000000 \\
         -- -bios default -kernel Image -initrd initrd.img -append console=ttyS0
 """
 
@@ -23,9 +25,12 @@ import threading
 from ..chardev import chardev_from_spec
 from ..core.clock import VirtualClock
 from ..core.mainloop import MainLoop
+from ..errors import PyvirtError
 from ..machine.riscv_virt import DRAM_BASE, RiscvVirt, VirtConfig
 from ..target.riscv.state import PC, X0_SINK, RiscvState, word_index
-from .engines import ENGINES
+from ..tcg.engines import ENGINES
+from .options import parse_args
+from .system_riscv64 import ACCEPTED, _config
 
 MiB = 1 << 20
 #: The machines' clock: 8 ns per instruction.
@@ -189,11 +194,7 @@ def _advance_time(ref, dut):
 
 
 def main(argv=None):
-    from ..cli.options import parse_args
-    from ..cli.system_riscv64 import ACCEPTED, _config
-    from ..errors import PyvirtError
-
-    ap = argparse.ArgumentParser(prog="python -m pyvirt.tcg.lockstep",
+    ap = argparse.ArgumentParser(prog="python -m pyvirt.cli.lockstep",
                                  description="Run an engine in lockstep with interp on a virt "
                                              "machine; report the first divergence.")
     ap.add_argument("--engine", required=True, choices=[e for e in ENGINES if e != REFERENCE])
